@@ -1,0 +1,34 @@
+import { pino } from 'pino';
+
+/** Keys whose values never reach a log line. */
+export const redactedPaths = [
+  'password',
+  'secret',
+  'token',
+  'authorization',
+  'apiKey',
+  'clientSecret',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.authorization',
+  '*.apiKey',
+  '*.clientSecret',
+  'headers.authorization',
+];
+
+export type Logger = pino.Logger;
+
+/** Structured JSON logger (pino) with secrets redacted. Level from TRIBUTARY_LOG_LEVEL. */
+export function createLogger(name: string, options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+  const level = options.level ?? process.env.TRIBUTARY_LOG_LEVEL ?? 'info';
+  return pino(
+    { name, level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { component: name } },
+    (options.destination as pino.DestinationStream | undefined) ?? pino.destination(2),
+  );
+}
+
+/** A logger that drops everything; for tests that do not inspect logs. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
