@@ -1,0 +1,76 @@
+import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import { z } from 'zod';
+import type { Logger } from '../core/logger.ts';
+
+/**
+ * The one place that builds a kafkajs client. Everything else asks for a `KafkaClient` and
+ * never imports kafkajs, so the client library can be swapped behind this module.
+ */
+export const kafkaConfigSchema = z.object({
+  brokers: z
+    .array(z.string().regex(/^[^\s:]+:\d+$/, 'a broker is host:port'))
+    .min(1)
+    .describe('Bootstrap brokers (KAFKA_BROKERS, comma separated)'),
+  clientId: z.string().default('tributary').describe('Client id sent to the brokers'),
+  ssl: z.boolean().default(false).describe('Use TLS to reach the brokers (KAFKA_SSL)'),
+  sasl: z
+    .object({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string(),
+      password: z.string(),
+    })
+    .optional()
+    .describe('SASL credentials (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)'),
+  connectionTimeoutMs: z.number().int().positive().default(3000),
+  requestTimeoutMs: z.number().int().positive().default(30000),
+});
+
+export type KafkaSettings = z.infer<typeof kafkaConfigSchema>;
+
+export type KafkaClient = Kafka;
+
+/** Reads Kafka settings from the environment (KAFKA_BROKERS etc.). */
+export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSettings {
+  const mechanism = env.KAFKA_SASL_MECHANISM;
+  return kafkaConfigSchema.parse({
+    brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+    clientId: env.KAFKA_CLIENT_ID ?? 'tributary',
+    ssl: env.KAFKA_SSL === 'true',
+    ...(mechanism
+      ? { sasl: { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' } }
+      : {}),
+  });
+}
+
+const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** Builds the kafkajs client; its log lines go to our structured logger. */
+export function createKafka(settings: KafkaSettings, logger?: Logger): KafkaClient {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    ssl: settings.ssl,
+    connectionTimeout: settings.connectionTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    logLevel: logLevel.WARN,
+    ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
+  };
+  if (logger) {
+    const kafkaLogger = logger.child({ lib: 'kafkajs' });
+    config.logCreator =
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        kafkaLogger[levelNames[level] ?? 'info'](extra, message);
+      };
+  }
+  return new Kafka(config);
+}
