@@ -1,0 +1,71 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cds from '@sap/cds';
+import express from 'express';
+import { createFaultGate, type FaultGate } from '../faults.ts';
+import { createRepeatabilityGuard } from './repeatability.ts';
+
+/**
+ * The demo ERP: SAP CAP serving `model.cds` over OData v4 from an in-memory SQLite database
+ * (node:sqlite, so no native build). CAP keeps one model and one database per process, so a
+ * process runs at most one ERP server.
+ */
+export interface ErpServer {
+  /** Service root, e.g. `http://127.0.0.1:4711/erp`. */
+  readonly url: string;
+  readonly faults: FaultGate;
+  /** Runs CQL against the ERP database directly (as the ERP's own users would change data). */
+  readonly db: { run(query: unknown): Promise<unknown> };
+  /** Counts the write requests that reached the OData service (after faults). */
+  readonly writes: { count: number };
+  close(): Promise<void>;
+}
+
+let running: ErpServer | undefined;
+
+/** Starts CAP on a free loopback port (or `port`), with fault injection and repeatable requests. */
+export async function startErpServer(options: { port?: number; host?: string } = {}): Promise<ErpServer> {
+  if (running) throw new Error('one ERP server per process: CAP keeps its model and database globally');
+  cds.env.requires.db = { kind: 'sqlite', impl: '@cap-js/sqlite', credentials: { url: ':memory:' } } as never;
+  cds.env.log.levels = { ...(cds.env.log.levels ?? {}), cds: 'error', odata: 'error', serve: 'error', sqlite: 'error' } as never;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const csn = await cds.load(join(here, 'model.cds'));
+  cds.model = cds.compile.for.nodejs(csn);
+  const db = await cds.connect.to('db');
+  await cds.deploy(csn).to(db);
+
+  const app = express();
+  const writes = { count: 0 };
+  app.use((req, _res, next) => {
+    if (req.method !== 'GET') writes.count += 1;
+    next();
+  });
+  app.use(createRepeatabilityGuard());
+  await cds.serve('all').from(csn).in(app);
+
+  const faults = createFaultGate();
+  const server: Server = createServer(
+    faults.wrap((req: IncomingMessage, res: ServerResponse) => app(req as never, res as never)),
+  );
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  let closed = false;
+  const erp: ErpServer = {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}/erp`,
+    faults,
+    db: { run: (q) => db.run(q as never) as Promise<unknown> },
+    writes,
+    async close() {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.disconnect?.();
+      running = undefined;
+    },
+  };
+  running = erp;
+  return erp;
+}
