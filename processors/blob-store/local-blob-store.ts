@@ -47,7 +47,10 @@ export function createLocalBlobStore(root: string): BlobStore {
         await rename(temp, target);
       } catch (err) {
         await rm(temp, { force: true });
-        throw new HubError('BLOB_WRITE_FAILED', `could not store blob ${sha256}`, { cause: err, retriable: true });
+        throw new HubError('BLOB_WRITE_FAILED', `could not store blob ${sha256}`, {
+          cause: err,
+          retriable: true,
+        });
       }
       return ref;
     },
@@ -69,7 +72,10 @@ export function createLocalBlobStore(root: string): BlobStore {
         throw new HubError(
           'BLOB_HASH_MISMATCH',
           `blob ${ref.uri} does not match its reference (expected sha256 ${ref.sha256} size ${ref.size}, got ${actual} size ${bytes.byteLength})`,
-          { where: { field: 'sha256' }, hint: 'the bytes were altered or the event carries a wrong hash; re-upload them' },
+          {
+            where: { field: 'sha256' },
+            hint: 'the bytes were altered or the event carries a wrong hash; re-upload them',
+          },
         );
       }
       return bytes;

@@ -55,9 +55,22 @@ export async function convertToWav(
   await runTool(
     options.ffmpegPath ?? 'ffmpeg',
     [
-      '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-      '-i', inputPath,
-      '-vn', '-ac', '1', '-ar', String(options.sampleRate ?? 16_000), '-c:a', 'pcm_s16le', '-f', 'wav',
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      inputPath,
+      '-vn',
+      '-ac',
+      '1',
+      '-ar',
+      String(options.sampleRate ?? 16_000),
+      '-c:a',
+      'pcm_s16le',
+      '-f',
+      'wav',
       outputPath,
     ],
     { timeoutMs: options.timeoutMs ?? 120_000, signal: options.signal, failureCode: 'MEDIA_UNREADABLE' },
@@ -77,10 +90,14 @@ export async function toWav16kMono(input: Uint8Array, options: MediaToolOptions 
     const target = join(dir, 'output.wav');
     await writeFile(source, input);
     const probe = await probeMedia(source, options).catch((err: unknown) => {
-      throw new HubError('AUDIO_UNREADABLE', 'the audio could not be read by ffprobe (corrupt or not audio)', {
-        cause: err,
-        where: { field: 'audio' },
-      });
+      throw new HubError(
+        'AUDIO_UNREADABLE',
+        'the audio could not be read by ffprobe (corrupt or not audio)',
+        {
+          cause: err,
+          where: { field: 'audio' },
+        },
+      );
     });
     if (probe.audioStreams === 0) {
       throw new HubError('AUDIO_NO_STREAM', `the input (${probe.formatName}) has no audio stream`, {
@@ -102,9 +119,20 @@ export async function writeSilence(
   await runTool(
     options.ffmpegPath ?? 'ffmpeg',
     [
-      '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', `anullsrc=r=${rate}:cl=mono`,
-      '-t', seconds.toFixed(3), '-c:a', 'pcm_s16le', outputPath,
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `anullsrc=r=${rate}:cl=mono`,
+      '-t',
+      seconds.toFixed(3),
+      '-c:a',
+      'pcm_s16le',
+      outputPath,
     ],
     { timeoutMs: options.timeoutMs ?? 60_000, signal: options.signal },
   );
@@ -135,10 +163,17 @@ export async function concatAudio(
   await runTool(
     options.ffmpegPath ?? 'ffmpeg',
     [
-      '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
       ...inputs,
-      '-filter_complex', [...prepared, joined].join(';'),
-      '-map', '[out]', ...encoders[options.container ?? 'wav'],
+      '-filter_complex',
+      [...prepared, joined].join(';'),
+      '-map',
+      '[out]',
+      ...encoders[options.container ?? 'wav'],
       outputPath,
     ],
     { timeoutMs: options.timeoutMs ?? 300_000, signal: options.signal },
