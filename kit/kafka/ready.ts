@@ -1,0 +1,103 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HubError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createKafka, kafkaConfigSchema } from '../../platform/kafka.ts';
+import { nodeAlive, nodeLogTail } from './node.ts';
+import type { KafkaClusterState, KafkaNodeState } from './state.ts';
+
+export interface WaitReadyOptions {
+  /** Node ids that must be registered brokers; default every node of the cluster. */
+  nodeIds?: number[];
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+/** A short admin client to the local cluster, quiet about the connection errors of a start. */
+export function kitKafka(brokers: string[]) {
+  return createKafka(
+    kafkaConfigSchema.parse({
+      brokers,
+      clientId: 'tributary-kit',
+      connectionTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
+    }),
+    silentLogger(),
+  );
+}
+
+export function brokersOf(state: KafkaClusterState): string[] {
+  return state.nodes.map((n) => `127.0.0.1:${n.port}`);
+}
+
+async function exitedError(node: KafkaNodeState): Promise<HubError> {
+  const tail = await nodeLogTail(node, 25);
+  return new HubError(
+    'KIT_KAFKA_EXITED',
+    `Kafka node ${node.id} exited during start. Last log lines:\n${tail}`,
+    {
+      where: { node: node.id, log: node.logFile },
+      hint: 'read the log above (a taken port, a corrupt data folder, too little memory); `tributary kafka down --purge` starts from empty data',
+    },
+  );
+}
+
+/**
+ * Waits until the cluster serves clients: every expected broker is registered, and a group
+ * coordinator answers (so __consumer_offsets exists and is loaded; the first seconds after a
+ * start otherwise give "coordinator is loading" errors). Fails fast when a node exits.
+ */
+export async function waitForKafkaReady(
+  state: KafkaClusterState,
+  options: WaitReadyOptions = {},
+): Promise<void> {
+  const expected = options.nodeIds ?? state.nodes.map((n) => n.id);
+  const timeoutMs = options.timeoutMs ?? 90_000 + 30_000 * state.nodes.length;
+  const started = Date.now();
+  let lastProgress = started;
+  let lastProblem = 'no answer yet';
+  const admin = kitKafka(brokersOf(state)).admin();
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      for (const node of state.nodes) {
+        if (expected.includes(node.id) && !nodeAlive(state, node)) throw await exitedError(node);
+      }
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        const registered = new Set(cluster.brokers.map((b) => b.nodeId));
+        const missing = expected.filter((id) => !registered.has(id));
+        if (missing.length > 0) {
+          lastProblem = `brokers ${missing.join(', ')} not registered yet`;
+        } else {
+          await admin.describeGroups(['_tributary-kit-ready']);
+          return;
+        }
+      } catch (err) {
+        lastProblem = (err as Error).message;
+        await admin.disconnect().catch(() => undefined);
+      }
+      const now = Date.now();
+      if (now - started > timeoutMs) {
+        throw new HubError(
+          'KIT_KAFKA_NOT_READY',
+          `Kafka did not become ready within ${Math.round(timeoutMs / 1000)} s (${lastProblem})`,
+          {
+            retriable: true,
+            hint: `see the broker logs: tributary kafka logs (files under ${state.dataDir})`,
+          },
+        );
+      }
+      if (now - lastProgress >= 5000) {
+        lastProgress = now;
+        options.onProgress?.(
+          `waiting for Kafka at ${brokersOf(state).join(',')} (${Math.round((now - started) / 1000)} s: ${lastProblem})`,
+        );
+      }
+      await sleep(300, undefined, options.signal ? { signal: options.signal } : {});
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,82 @@
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { HubError } from '../core/errors.ts';
+
+/** True when nothing listens on host:port (we could bind it ourselves). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Asks the OS for `count` distinct free ports (they are free now, not reserved). */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen({ port: 0, host }, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const address = s.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+export interface PortOwner {
+  pid: number;
+  command: string;
+}
+
+/** Best effort (Linux /proc): which process listens on a TCP port. Undefined when unknown. */
+export async function findPortOwner(port: number): Promise<PortOwner | undefined> {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // cols: sl local_address rem_address st ... uid timeout inode
+      if (cols[1]?.endsWith(`:${hexPort}`) && cols[3] === '0A' && cols[9]) inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((d) => /^\d+$/.test(d));
+  for (const pid of pids) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode && inodes.has(inode)) {
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        return { pid: Number(pid), command: cmdline.split('\0').filter(Boolean).join(' ').slice(0, 200) };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Throws KIT_PORT_TAKEN naming the first taken port and, when findable, the process holding it. */
+export async function assertPortsFree(
+  ports: Array<{ port: number; role: string }>,
+  host = '127.0.0.1',
+): Promise<void> {
+  for (const { port, role } of ports) {
+    if (await isPortFree(port, host)) continue;
+    const owner = await findPortOwner(port);
+    const by = owner ? ` by pid ${owner.pid} (${owner.command})` : ' by another process';
+    throw new HubError('KIT_PORT_TAKEN', `Port ${port} (${role}) on ${host} is already in use${by}`, {
+      where: { port, ...(owner ? { pid: owner.pid } : {}) },
+      hint: 'stop that process, or choose other ports with --port <base> (the kit uses <base>..<base>+2n-1)',
+    });
+  }
+}
