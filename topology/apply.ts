@@ -1,3 +1,4 @@
+import { HubError } from '../core/errors.ts';
 import type { HubAdmin, TopicState } from '../platform/admin.ts';
 import type { TopicSpec, Topology } from './build.ts';
 
@@ -131,6 +132,8 @@ export interface ApplyOptions {
   prune?: boolean;
   /** Called once per change as it is made (or would be, on a dry run). */
   onChange?: (line: string) => void;
+  /** How long to wait for the brokers to show every change (metadata propagates asynchronously). */
+  settleTimeoutMs?: number;
 }
 
 export interface ApplyResult {
@@ -189,7 +192,48 @@ export async function applyTopology(
     await admin.deleteTopics(plan.pruneCandidates);
     result.deleted = [...plan.pruneCandidates];
   }
+  await waitUntilVisible(plan, result.deleted, admin, options.settleTimeoutMs ?? 15_000);
   return result;
+}
+
+/**
+ * Waits until a broker reports what the plan changed. In KRaft the controller commits a change
+ * before every broker has seen it, and an apply that returned early would let the next apply
+ * (or a producer) see the old state and do the work twice.
+ */
+async function waitUntilVisible(
+  plan: TopologyPlan,
+  deleted: readonly string[],
+  admin: HubAdmin,
+  timeoutMs: number,
+): Promise<void> {
+  const touched = [
+    ...plan.create.map((t) => t.name),
+    ...plan.alter.map((a) => a.topic),
+    ...plan.addPartitions.map((p) => p.topic),
+  ];
+  if (touched.length === 0 && deleted.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = new Map((await admin.describeTopics([...new Set(touched)])).map((t) => [t.name, t]));
+    const pending =
+      plan.create.some((t) => live.get(t.name)?.partitions !== t.partitions) ||
+      plan.alter.some((a) => a.changes.some((c) => live.get(a.topic)?.configs[c.name] !== c.to)) ||
+      plan.addPartitions.some((p) => live.get(p.topic)?.partitions !== p.to) ||
+      (deleted.length > 0 && (await admin.listTopicNames()).some((n) => deleted.includes(n)));
+    if (!pending) return;
+    if (Date.now() > deadline) {
+      throw new HubError(
+        'TOPOLOGY_NOT_VISIBLE',
+        `the brokers did not show the applied changes within ${timeoutMs} ms`,
+        {
+          retriable: true,
+          hint: 'run apply again; it only does what is still missing',
+        },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** Reads the cluster's side of the plan: every declared topic plus every topic in the hub's namespaces. */
