@@ -1,0 +1,185 @@
+import { sign } from 'node:crypto';
+import { HubError } from '../core/errors.ts';
+import {
+  type ActionRecord,
+  type AuditEntry,
+  type Checkpoint,
+  checkpointPayload,
+  entryHash,
+  type SourcePosition,
+} from './entry.ts';
+import { sealBody } from './entry-crypto.ts';
+import { type AuditKeyRing, encryptionKey } from './keys.ts';
+import type { ChainAppender } from './store.ts';
+import type { SubjectKeyStore } from './subject-keys.ts';
+
+/**
+ * Extends one chain: encrypts each action's sensitive body, links it to the previous entry's
+ * hash, appends durably, and signs a checkpoint every N entries or every T ms (whichever comes
+ * first, only when there is something new) and on close.
+ */
+
+export interface ChainWriterOptions {
+  appender: ChainAppender;
+  keys: AuditKeyRing;
+  subjectKeys: SubjectKeyStore;
+  /** Sign a checkpoint after this many new entries. */
+  checkpointEvery: number;
+  /** Sign a checkpoint when this long has passed since the last one and there are new entries. */
+  checkpointIntervalMs: number;
+  clock?: () => number;
+  /** How many recent event ids to remember for dropping re-sent actions. */
+  recentEventIds?: number;
+}
+
+export interface ChainWriter {
+  readonly chainId: string;
+  /** Seq and hash of the last entry, and where in the source it came from. */
+  head(): { seq: number; hash: string; lastSource: SourcePosition | null };
+  /** Appends the actions (dropping event ids already recorded); resolves once durable. */
+  append(records: ActionRecord[]): Promise<AuditEntry[]>;
+  /** Signs a checkpoint if N entries or T ms have passed with new entries. */
+  checkpointIfDue(): Promise<Checkpoint | null>;
+  /** Signs a checkpoint now if any entry is not yet covered by one. */
+  checkpoint(): Promise<Checkpoint | null>;
+  /** Final checkpoint, then closes the appender. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Builds a writer continuing the chain from the appender's stored state. */
+export function createChainWriter(options: ChainWriterOptions): ChainWriter {
+  const { appender, keys, subjectKeys } = options;
+  const clock = options.clock ?? Date.now;
+  const chainId = appender.chainId;
+  const signingKey = keys.signingKeys.get(keys.currentSigningKeyId);
+  if (!signingKey?.privateKey) {
+    throw new HubError(
+      'AUDIT_KEYS_INVALID',
+      `signing key ${keys.currentSigningKeyId} has no private key; cannot sign checkpoints`,
+      {
+        hint: 'use the full key file, not a verify-only copy',
+      },
+    );
+  }
+  const privateKey = signingKey.privateKey;
+  let seq = appender.state.seq;
+  let hash = appender.state.hash;
+  let lastSource = appender.state.lastSource;
+  let checkpointedSeq = appender.state.lastCheckpoint?.seq ?? 0;
+  let checkpointedAt = appender.state.lastCheckpoint
+    ? Date.parse(appender.state.lastCheckpoint.time)
+    : clock();
+  const recentCap = options.recentEventIds ?? 1000;
+  const recent = new Set(appender.state.recentEventIds);
+  let closed = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  // One operation at a time: appends and checkpoints must see each other's seq and hash.
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  const remember = (eventId: string) => {
+    recent.add(eventId);
+    if (recent.size > recentCap) recent.delete(recent.values().next().value as string);
+  };
+
+  const doCheckpoint = async (): Promise<Checkpoint | null> => {
+    if (seq === checkpointedSeq) return null;
+    const now = clock();
+    const unsigned = {
+      chain: chainId,
+      seq,
+      headHash: hash,
+      time: new Date(Math.max(now, checkpointedAt)).toISOString(),
+      signingKeyId: signingKey.id,
+    };
+    const cp: Checkpoint = {
+      ...unsigned,
+      signature: sign(null, checkpointPayload(unsigned), privateKey).toString('base64'),
+    };
+    await appender.appendCheckpoint(cp);
+    checkpointedSeq = seq;
+    checkpointedAt = now;
+    return cp;
+  };
+
+  const doAppend = async (records: ActionRecord[]): Promise<AuditEntry[]> => {
+    if (closed)
+      throw new HubError('AUDIT_WRITER_CLOSED', 'chain writer is closed', { where: { chain: chainId } });
+    const fresh = records.filter((r) => !recent.has(r.eventId));
+    const unique = fresh.filter((r, i) => fresh.findIndex((o) => o.eventId === r.eventId) === i);
+    if (unique.length === 0) return [];
+    const subjects = unique.flatMap((r) => (r.subjectId === null ? [] : [r.subjectId]));
+    const subjectDataKeys = subjects.length > 0 ? await subjectKeys.keysFor(subjects) : new Map();
+    const keyId = keys.currentEncryptionKeyId;
+    const masterKey = encryptionKey(keys, keyId);
+    let nextSeq = seq;
+    let prevHash = hash;
+    const entries: AuditEntry[] = [];
+    for (const r of unique) {
+      nextSeq += 1;
+      const subjectKey = r.subjectId === null ? undefined : subjectDataKeys.get(r.subjectId);
+      const subjectKeyId = subjectKey?.id ?? null;
+      const sealed = sealBody(
+        subjectKey?.key ?? masterKey,
+        { argsDigest: r.argsDigest, subjectId: r.subjectId, details: r.details },
+        { chain: chainId, seq: nextSeq, prevHash, keyId, subjectKeyId, eventId: r.eventId },
+      );
+      const unhashed: Omit<AuditEntry, 'hash'> = {
+        seq: nextSeq,
+        time: new Date(r.time).toISOString(),
+        action: r.action,
+        actor: r.actor,
+        resource: r.resource,
+        outcome: r.outcome,
+        component: r.component,
+        correlationId: r.correlationId,
+        source: r.source,
+        eventId: r.eventId,
+        keyId,
+        subjectKeyId,
+        ...sealed,
+        prevHash,
+      };
+      const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
+      entries.push(entry);
+      prevHash = entry.hash;
+    }
+    await appender.append(entries);
+    // Only after the write is durable does the in-memory head move on.
+    seq = nextSeq;
+    hash = prevHash;
+    lastSource = entries.at(-1)!.source;
+    for (const e of entries) remember(e.eventId);
+    if (seq - checkpointedSeq >= options.checkpointEvery) await doCheckpoint();
+    return entries;
+  };
+
+  return {
+    chainId,
+    head: () => ({ seq, hash, lastSource }),
+    append: (records) => serial(() => doAppend(records)),
+    checkpointIfDue: () =>
+      serial(async () =>
+        !closed &&
+        (seq - checkpointedSeq >= options.checkpointEvery ||
+          clock() - checkpointedAt >= options.checkpointIntervalMs)
+          ? doCheckpoint()
+          : null,
+      ),
+    checkpoint: () => serial(async () => (closed ? null : doCheckpoint())),
+    close: () =>
+      serial(async () => {
+        if (closed) return;
+        try {
+          await doCheckpoint();
+        } finally {
+          closed = true;
+          await appender.close();
+        }
+      }),
+  };
+}

@@ -1,0 +1,75 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { canonicalJson, type SensitiveBody } from './entry.ts';
+
+/**
+ * AES-256-GCM for entry bodies.
+ *
+ * Nonces are 96 random bits per encryption. A counter would need a persistent, shared state per
+ * key across every chain and process that writes with that key (one chain per partition, several
+ * consumers, restarts after a crash), and a lost counter means a reused nonce, which breaks GCM
+ * completely. Random 96-bit nonces need no state; NIST SP 800-38D bounds their collision risk
+ * below 2^-32 for up to 2^32 encryptions under one key, far beyond what one key encrypts between
+ * rotations (`tributary audit rotate-key`).
+ */
+
+/** What is bound into the tag besides the body: moving ciphertext to another seq, chain or key id fails. */
+export interface EntryAad {
+  chain: string;
+  seq: number;
+  prevHash: string;
+  keyId: string;
+  subjectKeyId: string | null;
+  eventId: string;
+}
+
+export interface Sealed {
+  nonce: string;
+  ciphertext: string;
+  tag: string;
+}
+
+function aadBytes(aad: EntryAad): Buffer {
+  return Buffer.from(
+    canonicalJson({
+      chain: aad.chain,
+      seq: aad.seq,
+      prevHash: aad.prevHash,
+      keyId: aad.keyId,
+      subjectKeyId: aad.subjectKeyId,
+      eventId: aad.eventId,
+    }),
+  );
+}
+
+/** Encrypts a body under a 32-byte key with a fresh random nonce. */
+export function sealBody(key: Buffer, body: SensitiveBody, aad: EntryAad): Sealed {
+  return seal(key, Buffer.from(canonicalJson(body)), aadBytes(aad));
+}
+
+/** Decrypts and authenticates a body; throws when the key, AAD or ciphertext is wrong. */
+export function openBody(key: Buffer, sealed: Sealed, aad: EntryAad): SensitiveBody {
+  return JSON.parse(open(key, sealed, aadBytes(aad)).toString('utf8')) as SensitiveBody;
+}
+
+/** AES-256-GCM with a random 96-bit nonce; base64 fields. */
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return {
+    nonce: nonce.toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+  };
+}
+
+/** Inverse of `seal`; throws on any authentication failure. */
+export function open(key: Buffer, sealed: Sealed, aad: Buffer): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.nonce, 'base64'), {
+    authTagLength: 16,
+  });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+  return Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]);
+}
