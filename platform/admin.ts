@@ -82,6 +82,12 @@ export interface HubAdmin {
     groupId: string,
     topics?: string[],
   ): Promise<{ topic: string; partition: number; offset: string }[]>;
+  /** Moves an idle group's committed offsets (replays, tests); fails while the group has members. */
+  setGroupOffsets(
+    groupId: string,
+    topic: string,
+    offsets: { partition: number; offset: string }[],
+  ): Promise<void>;
   /** Lag of a group on every partition of the topics it committed on (or the given topics). */
   groupLag(groupId: string, topics?: string[]): Promise<PartitionLag[]>;
 }
@@ -250,6 +256,9 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
         .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
     },
     groupOffsets,
+    async setGroupOffsets(groupId, topic, offsets) {
+      await call('set group offsets', (a) => a.setOffsets({ groupId, topic, partitions: offsets }), topic);
+    },
     async groupLag(groupId, topics) {
       const committed = await groupOffsets(groupId, topics);
       const topicNames = [...new Set(committed.map((c) => c.topic))].sort();

@@ -88,10 +88,14 @@ export function planTopology(desired: Topology, actual: readonly TopicState[]): 
   return plan;
 }
 
-/** Only topics in the hub's namespaces, never broker internals (`__*`). */
+/**
+ * Only topics in the hub's namespaces, never broker internals (`__*`) and never `_tributary.*`:
+ * the platform creates internal state topics there at run time (e.g. per-group idempotency
+ * logs) that no declaration lists, and deleting state is not something a tidy-up may do.
+ */
 export function isPrunable(name: string, namespaces: readonly string[]): boolean {
   if (name.startsWith('__')) return false;
-  return namespaces.some((ns) => name.startsWith(ns));
+  return namespaces.some((ns) => name.startsWith(ns) && !ns.endsWith('_tributary.'));
 }
 
 /** True when the plan would change nothing on the cluster (drift and prune candidates aside). */

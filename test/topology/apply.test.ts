@@ -130,9 +130,11 @@ describe('applyTopology on a real broker', () => {
   it('deletes undeclared topics in the hub namespaces only with prune', async () => {
     const prefix = freshPrefix();
     await apply(topologyFor(prefix, { extraTopic: 'crm.account.changed' }));
-    // Declared first, then dropped from the declarations; plus a topic outside the hub namespaces.
+    // crm.account.changed was declared, then dropped from the declarations. Next to it: a topic
+    // outside the hub namespaces, and runtime state the platform creates undeclared.
     await admin.createTopics([
       { name: `${prefix}elsewhere.thing.happened`, partitions: 1, replication: 1, configs: {} },
+      { name: `${prefix}_tributary.applied.some-group`, partitions: 1, replication: 1, configs: {} },
     ]);
     const topology = topologyFor(prefix);
     const kept = await apply(topology);
@@ -148,7 +150,11 @@ describe('applyTopology on a real broker', () => {
     expect(left).not.toContain(`${prefix}crm.account.changed`);
     expect(left).toContain(`${prefix}elsewhere.thing.happened`);
     expect(left.filter((n) => n.startsWith(prefix)).sort()).toEqual(
-      [...topology.topics.map((t) => t.name), `${prefix}elsewhere.thing.happened`].sort(),
+      [
+        ...topology.topics.map((t) => t.name),
+        `${prefix}elsewhere.thing.happened`,
+        `${prefix}_tributary.applied.some-group`,
+      ].sort(),
     );
   });
 });
