@@ -1,4 +1,4 @@
-import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import { Kafka, type KafkaConfig, logLevel, Partitioners, type Producer, type SASLOptions } from 'kafkajs';
 import { z } from 'zod';
 import type { Logger } from '../core/logger.ts';
 
@@ -40,7 +40,13 @@ export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
     clientId: env.KAFKA_CLIENT_ID ?? 'tributary',
     ssl: env.KAFKA_SSL === 'true',
     ...(mechanism
-      ? { sasl: { mechanism, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' } }
+      ? {
+          sasl: {
+            mechanism,
+            username: env.KAFKA_SASL_USERNAME ?? '',
+            password: env.KAFKA_SASL_PASSWORD ?? '',
+          },
+        }
       : {}),
   });
 }
@@ -73,4 +79,21 @@ export function createKafka(settings: KafkaSettings, logger?: Logger): KafkaClie
       };
   }
   return new Kafka(config);
+}
+
+/**
+ * An idempotent, ordered producer: the only kind the hub uses. One request in flight keeps the
+ * order per key across retries; the murmur2 partitioner is the Java client's, so a key lands in
+ * the same partition whichever language wrote it.
+ */
+export function createIdempotentProducer(
+  kafka: KafkaClient,
+  options: { allowAutoTopicCreation?: boolean } = {},
+): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }

@@ -1,0 +1,18 @@
+import { type ErrorLocation, HubError } from '../core/errors.ts';
+
+/**
+ * Turns a kafkajs failure into a HubError, keeping kafkajs' own verdict on whether a retry can
+ * help (its errors carry `retriable`); anything without a verdict is treated as transient,
+ * because a broker that is briefly away is the common cause.
+ */
+export function fromKafkaError(err: unknown, code: string, where: ErrorLocation = {}): HubError {
+  if (err instanceof HubError) return err;
+  const retriable = (err as { retriable?: unknown }).retriable;
+  const message = err instanceof Error ? err.message : String(err);
+  return new HubError(code, message, {
+    retriable: typeof retriable === 'boolean' ? retriable : true,
+    cause: err,
+    where,
+    hint: 'check that the brokers are reachable (KAFKA_BROKERS) and the topic exists (tributary topology apply)',
+  });
+}
