@@ -22,7 +22,7 @@ export interface TopicSpec {
   /** -1 keeps forever. */
   retentionMs: number;
   keyType: 'string' | 'none';
-  /** Avro full name of the value schema. */
+  /** Avro full name of the value schema ('' when the records are not Avro events). */
   valueSchema: string;
   /** Component names, sorted. */
   producers: string[];
@@ -158,7 +158,8 @@ export function buildTopology(
         });
         continue;
       }
-      if (options.schemaExists && !options.schemaExists(t.valueSchema)) {
+      // An empty valueSchema marks a topic whose records are not Avro events (e.g. the schema log).
+      if (options.schemaExists && t.valueSchema !== '' && !options.schemaExists(t.valueSchema)) {
         problems.push({
           declaration: decl.name,
           topic: t.name,

@@ -1,4 +1,5 @@
 import type { ComponentDeclaration } from '../platform/declaration.ts';
+import { loadCatalog } from '../schemas/src/catalog.ts';
 import { type BuildOptions, buildTopology, defaultReplication, type Topology } from './build.ts';
 import { hubDeclarations } from './declarations.ts';
 
@@ -21,4 +22,10 @@ export function buildHubTopology(options: HubTopologyOptions = {}): Topology {
     ...(options.prefix ? { prefix: options.prefix } : {}),
     ...(options.schemaExists ? { schemaExists: options.schemaExists } : {}),
   });
+}
+
+/** The schema check buildTopology uses: is this Avro full name in the repository's schema catalog? */
+export async function catalogSchemaCheck(rootDir?: string): Promise<(fullName: string) => boolean> {
+  const catalog = await loadCatalog(rootDir);
+  return (fullName) => catalog.has(fullName);
 }

@@ -8,7 +8,7 @@ import { applyTopology, planTopology, readActualTopics } from '../../topology/ap
 import type { Topology } from '../../topology/build.ts';
 import { describeTopology, formatColumns, formatTopicTable } from '../../topology/describe.ts';
 import { renderTopologyPng, renderTopologySvg, topologyToMermaid } from '../../topology/graph.ts';
-import { buildHubTopology } from '../../topology/hub-topology.ts';
+import { buildHubTopology, catalogSchemaCheck } from '../../topology/hub-topology.ts';
 
 /** What tests may swap; the CLI itself always uses the hub's declarations and the real stdout. */
 export interface TopologyCommandOptions {
@@ -27,13 +27,14 @@ type GraphFormat = (typeof formats)[number];
 export function registerTopologyCommands(program: Command, options: TopologyCommandOptions = {}): void {
   const env = options.env ?? process.env;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
-  const topologyFor = (brokerCount?: number): Topology =>
+  /** Builds the topology, checking every value schema against the catalog (or the given check). */
+  const topologyFor = async (brokerCount?: number): Promise<Topology> =>
     buildHubTopology({
       env,
       ...(brokerCount !== undefined ? { brokerCount } : {}),
       ...(options.declarations ? { declarations: options.declarations } : {}),
       ...(options.prefix ? { prefix: options.prefix } : {}),
-      ...(options.schemaExists ? { schemaExists: options.schemaExists } : {}),
+      schemaExists: options.schemaExists ?? (await catalogSchemaCheck()),
     });
 
   async function withAdmin<T>(fn: (admin: HubAdmin) => Promise<T>): Promise<T> {
@@ -62,7 +63,7 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
     .action(async (opts: { dryRun?: boolean; prune?: boolean }) => {
       await withAdmin(async (admin) => {
         const { brokerCount } = await admin.cluster();
-        const desired = topologyFor(brokerCount);
+        const desired = await topologyFor(brokerCount);
         const plan = planTopology(desired, await readActualTopics(desired, admin));
         const result = await applyTopology(plan, admin, {
           dryRun: opts.dryRun ?? false,
@@ -94,7 +95,7 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
       }
       const format = opts.format as GraphFormat;
       if (format === 'png' && !opts.out) throw new UsageError('a PNG needs --out <file>');
-      const topology = topologyFor();
+      const topology = await topologyFor();
       const body =
         format === 'mermaid'
           ? topologyToMermaid(topology)
@@ -118,7 +119,7 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
     .action(async (opts: { json?: boolean }) => {
       await withAdmin(async (admin) => {
         const { brokerCount } = await admin.cluster();
-        const rows = await describeTopology(topologyFor(brokerCount), admin);
+        const rows = await describeTopology(await topologyFor(brokerCount), admin);
         write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTopicTable(rows));
       });
     });
@@ -127,8 +128,8 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
     .command('list')
     .description('The declared topics and their settings (no broker needed)')
     .option('--json', 'print JSON instead of a table')
-    .action((opts: { json?: boolean }) => {
-      const topology = topologyFor();
+    .action(async (opts: { json?: boolean }) => {
+      const topology = await topologyFor();
       if (opts.json) {
         write(`${JSON.stringify(topology.topics, null, 2)}\n`);
         return;
