@@ -8,6 +8,7 @@ import {
   auditEntrySchema,
   type Checkpoint,
   checkpointSchema,
+  entryHash,
   genesisHash,
 } from './entry.ts';
 import { fsyncDir } from './fs-util.ts';
@@ -249,6 +250,16 @@ function headState(
   };
   const last = entries.at(-1);
   const lastEntry = last ? validEntry(last) : undefined;
+  if (last && lastEntry && entryHash(lastEntry) !== lastEntry.hash) {
+    throw new HubError(
+      'AUDIT_CHAIN_DAMAGED',
+      'last entry does not match its hash; refusing to extend the chain',
+      {
+        where: { file: last.file, line: last.line },
+        hint: 'run `tributary audit verify` to locate the damage',
+      },
+    );
+  }
   const lastCp = checkpoints.at(-1);
   const cp = lastCp ? checkpointSchema.safeParse(lastCp.value) : undefined;
   if (cp && !cp.success) {
