@@ -236,6 +236,23 @@ export function buildTopology(
     };
     link(decl.produces, 'producers');
     link(decl.consumes, 'consumers');
+    // A command is published to a topic its component owns and answered on a topic that exists.
+    for (const cmd of decl.commands ?? []) {
+      if (!decl.topics.some((t) => t.name === cmd.topic)) {
+        problems.push({
+          declaration: decl.name,
+          topic: cmd.topic,
+          message: `command "${cmd.name}" is published to a topic this declaration does not own`,
+        });
+      }
+      if (!topics.has(prefix + cmd.resultTopic)) {
+        problems.push({
+          declaration: decl.name,
+          topic: cmd.resultTopic,
+          message: `command "${cmd.name}" answers on a topic no declaration owns`,
+        });
+      }
+    }
   }
 
   // A consumer of a topic writes its dead letters and retries; the retry topic is read back by it.

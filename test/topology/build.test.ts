@@ -170,3 +170,40 @@ describe('defaultReplication', () => {
     expect(() => defaultReplication(1, { TRIBUTARY_REPLICATION: 'two' })).toThrow(/TRIBUTARY_REPLICATION/);
   });
 });
+
+describe('command declarations', () => {
+  it('must publish to a topic of their own component and answer on a declared topic', () => {
+    const decls = testDeclarations();
+    const crm = decls[1] as ComponentDeclaration;
+    crm.commands = [
+      {
+        name: 'crm.contact.upsert',
+        description: 'upsert',
+        topic: 'crm.contact.upsert.cmd',
+        resultTopic: 'crm.contact.changed',
+        mutating: true,
+      },
+    ];
+    expect(() => buildTopology(decls)).not.toThrow();
+    crm.commands.push({
+      name: 'image.analyze',
+      description: 'not ours',
+      topic: 'media.image.analyze.req',
+      resultTopic: 'media.image.analyzed',
+      mutating: false,
+    });
+    const problems = problemsOf(() => buildTopology(decls));
+    expect(problems).toEqual([
+      {
+        declaration: 'connector.crm',
+        topic: 'media.image.analyze.req',
+        message: 'command "image.analyze" is published to a topic this declaration does not own',
+      },
+      {
+        declaration: 'connector.crm',
+        topic: 'media.image.analyzed',
+        message: 'command "image.analyze" answers on a topic no declaration owns',
+      },
+    ]);
+  });
+});
