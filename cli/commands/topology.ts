@@ -59,7 +59,16 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
       'Create missing topics, alter changed configs and add partitions on the cluster (KAFKA_BROKERS)',
     )
     .option('--dry-run', 'print what would change and change nothing')
-    .option('--prune', 'also delete topics in the hub namespaces that no declaration owns')
+    .option(
+      '--prune',
+      'also delete topics in the hub namespaces that no declaration owns (never _tributary.*)',
+    )
+    .addHelpText(
+      'after',
+      '\nPrints one line per change, or "no changes". Exits 1 when a topic differs in a way apply\n' +
+        'cannot fix (fewer partitions than it has, another replication factor). Replication is\n' +
+        'min(3, brokers) unless TRIBUTARY_REPLICATION is set.',
+    )
     .action(async (opts: { dryRun?: boolean; prune?: boolean }) => {
       await withAdmin(async (admin) => {
         const { brokerCount } = await admin.cluster();
@@ -143,7 +152,7 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
           String(t.partitions),
           t.cleanupPolicy,
           String(t.retentionMs),
-          t.valueSchema,
+          t.valueSchema || '(not Avro)',
           t.producers.join(',') || '-',
           t.consumers.join(',') || '-',
         ]);
