@@ -63,10 +63,16 @@ export function createFaultGate(): FaultGate {
         switch (fault.kind) {
           case 'status':
             res.writeHead(fault.status, { 'content-type': 'application/json' });
-            res.end(fault.body ?? JSON.stringify({ error: { code: String(fault.status), message: 'injected fault' } }));
+            res.end(
+              fault.body ??
+                JSON.stringify({ error: { code: String(fault.status), message: 'injected fault' } }),
+            );
             return;
           case 'rate-limit':
-            res.writeHead(429, { 'retry-after': String(fault.retryAfterSeconds), 'content-type': 'application/json' });
+            res.writeHead(429, {
+              'retry-after': String(fault.retryAfterSeconds),
+              'content-type': 'application/json',
+            });
             res.end(JSON.stringify({ error: { code: '429', message: 'too many requests (injected)' } }));
             return;
           case 'slow': {

@@ -11,7 +11,17 @@ const system = ['Id', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp', 'IsDe
 export const sobjectTypes: Record<string, SObjectType> = {
   Account: {
     prefix: '001',
-    fields: [...system, 'Name', 'ExtId__c', 'Industry', 'AnnualRevenue', 'BillingCity', 'BillingCountry', 'Phone', 'Website'],
+    fields: [
+      ...system,
+      'Name',
+      'ExtId__c',
+      'Industry',
+      'AnnualRevenue',
+      'BillingCity',
+      'BillingCountry',
+      'Phone',
+      'Website',
+    ],
     required: ['Name'],
     externalIds: ['ExtId__c'],
   },

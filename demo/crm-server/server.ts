@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createFaultGate, type FaultGate } from '../faults.ts';
 import { readOnlyFields, sobjectTypes } from './objects.ts';
-import { matches, parseSoql, SoqlError, sortRecords } from './soql.ts';
+import { matches, parseSoql, type SoqlError, sortRecords } from './soql.ts';
 
 /**
  * The demo CRM: a server that follows Salesforce's REST conventions closely enough for a real
@@ -41,6 +41,8 @@ export interface CrmServerOptions {
   clientSecret?: string;
   /** Lifetime of an access token in seconds. */
   tokenTtlSeconds?: number;
+  /** A long-lived token accepted besides OAuth ones (an integration user's session; lets replicas share one). */
+  staticToken?: string;
 }
 
 /** Starts the CRM on a free loopback port (or `port`). */
@@ -49,7 +51,9 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
   const clientId = options.clientId ?? 'crm-demo-client';
   const clientSecret = options.clientSecret ?? 'crm-demo-secret';
   const ttl = options.tokenTtlSeconds ?? 3600;
-  const records = new Map<string, Map<string, SObjectRecord>>(Object.keys(sobjectTypes).map((t) => [t, new Map()]));
+  const records = new Map<string, Map<string, SObjectRecord>>(
+    Object.keys(sobjectTypes).map((t) => [t, new Map()]),
+  );
   const tokens = new Map<string, number>();
   const tokensIssued = { count: 0 };
   const writes = { count: 0 };
@@ -84,12 +88,22 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
   };
 
   const base = `/services/data/v${apiVersion}`;
-  const send = (res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers });
     res.end(body === undefined ? undefined : JSON.stringify(body));
   };
-  const sfError = (res: ServerResponse, status: number, errorCode: string, message: string, fields: string[] = []) =>
-    send(res, status, [{ message, errorCode, fields }]);
+  const sfError = (
+    res: ServerResponse,
+    status: number,
+    errorCode: string,
+    message: string,
+    fields: string[] = [],
+  ) => send(res, status, [{ message, errorCode, fields }]);
 
   const readBody = async (req: IncomingMessage): Promise<string> => {
     const chunks: Buffer[] = [];
@@ -106,7 +120,12 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
       locators.set(locator, { rows: rest, total });
       nextRecordsUrl = `${base}/query/${locator}`;
     }
-    send(res, 200, { totalSize: total, done: !nextRecordsUrl, ...(nextRecordsUrl ? { nextRecordsUrl } : {}), records: head });
+    send(res, 200, {
+      totalSize: total,
+      done: !nextRecordsUrl,
+      ...(nextRecordsUrl ? { nextRecordsUrl } : {}),
+      records: head,
+    });
   };
 
   const batchSize = (req: IncomingMessage) => {
@@ -120,7 +139,10 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
     if (req.method === 'POST' && url.pathname === '/services/oauth2/token') {
       const form = new URLSearchParams(await readBody(req));
       if (form.get('grant_type') !== 'client_credentials') {
-        return send(res, 400, { error: 'unsupported_grant_type', error_description: 'grant type not supported' });
+        return send(res, 400, {
+          error: 'unsupported_grant_type',
+          error_description: 'grant type not supported',
+        });
       }
       if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
         return send(res, 400, { error: 'invalid_client', error_description: 'invalid client credentials' });
@@ -136,12 +158,23 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
         expires_in: ttl,
       });
     }
-    if (!url.pathname.startsWith(`${base}/`)) return sfError(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
+    if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { status: 'UP' });
+    if (!url.pathname.startsWith(`${base}/`))
+      return sfError(res, 404, 'NOT_FOUND', 'The requested resource does not exist');
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-    const expires = token ? tokens.get(token) : undefined;
-    if (!expires || expires < Date.now()) return sfError(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+    const expires =
+      token && token === options.staticToken
+        ? Number.MAX_SAFE_INTEGER
+        : token
+          ? tokens.get(token)
+          : undefined;
+    if (!expires || expires < Date.now())
+      return sfError(res, 401, 'INVALID_SESSION_ID', 'Session expired or invalid');
 
-    const rest = url.pathname.slice(base.length + 1).split('/').map(decodeURIComponent);
+    const rest = url.pathname
+      .slice(base.length + 1)
+      .split('/')
+      .map(decodeURIComponent);
     if (req.method === 'GET' && rest[0] === 'query' && rest.length === 1) {
       let query: ReturnType<typeof parseSoql>;
       try {
@@ -152,8 +185,11 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
       const spec = sobjectTypes[query.object];
       if (!spec) return sfError(res, 400, 'INVALID_TYPE', `sObject type '${query.object}' is not supported`);
       const unknown = query.fields.find((f) => !spec.fields.includes(f));
-      if (unknown) return sfError(res, 400, 'INVALID_FIELD', `No such column '${unknown}' on entity '${query.object}'`);
-      let rows = [...(records.get(query.object)?.values() ?? [])].filter((r) => !query.where || matches(r, query.where));
+      if (unknown)
+        return sfError(res, 400, 'INVALID_FIELD', `No such column '${unknown}' on entity '${query.object}'`);
+      let rows = [...(records.get(query.object)?.values() ?? [])].filter(
+        (r) => !query.where || matches(r, query.where),
+      );
       rows = sortRecords(rows, query.orderBy);
       if (query.limit !== undefined) rows = rows.slice(0, query.limit);
       const shaped = rows.map((r) => ({
@@ -184,36 +220,56 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
         const idemKey = typeof key === 'string' ? `${type}:${key}` : undefined;
         const replay = idemKey ? idempotent.get(idemKey) : undefined;
         if (replay) {
-          res.writeHead(replay.status, { 'content-type': 'application/json;charset=UTF-8', 'idempotent-replayed': 'true' });
+          res.writeHead(replay.status, {
+            'content-type': 'application/json;charset=UTF-8',
+            'idempotent-replayed': 'true',
+          });
           res.end(replay.body);
           return;
         }
         const field = rest[2]!;
         const value = rest[3]!;
         if (!spec.externalIds.includes(field)) {
-          return sfError(res, 400, 'INVALID_FIELD', `${field} is not an External ID field on ${type}`, [field]);
+          return sfError(res, 400, 'INVALID_FIELD', `${field} is not an External ID field on ${type}`, [
+            field,
+          ]);
         }
         let body: Record<string, unknown>;
         try {
           body = JSON.parse(await readBody(req)) as Record<string, unknown>;
-          if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object');
+          if (typeof body !== 'object' || body === null || Array.isArray(body))
+            throw new Error('not an object');
         } catch {
           return sfError(res, 400, 'JSON_PARSER_ERROR', 'The request body is not a JSON object');
         }
         const bad = Object.keys(body).find((f) => !spec.fields.includes(f) && f !== 'attributes');
-        if (bad) return sfError(res, 400, 'INVALID_FIELD', `No such column '${bad}' on sobject of type ${type}`, [bad]);
+        if (bad)
+          return sfError(res, 400, 'INVALID_FIELD', `No such column '${bad}' on sobject of type ${type}`, [
+            bad,
+          ]);
         const readOnly = Object.keys(body).find((f) => readOnlyFields.has(f));
-        if (readOnly) return sfError(res, 400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to update ${readOnly}`, [readOnly]);
+        if (readOnly)
+          return sfError(res, 400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to update ${readOnly}`, [
+            readOnly,
+          ]);
         const { attributes: _ignored, ...fields } = body;
         const existing = [...table.values()].filter((r) => r[field] === value);
-        if (existing.length > 1) return sfError(res, 300, 'MULTIPLE_CHOICES', `more than one ${type} has ${field}=${value}`);
+        if (existing.length > 1)
+          return sfError(res, 300, 'MULTIPLE_CHOICES', `more than one ${type} has ${field}=${value}`);
         const missing = existing.length === 0 ? spec.required.find((f) => fields[f] == null) : undefined;
         if (missing) {
-          return sfError(res, 400, 'REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing}]`, [missing]);
+          return sfError(res, 400, 'REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing}]`, [
+            missing,
+          ]);
         }
         const rec = put(type, { ...fields, [field]: value }, existing[0]?.Id);
         const status = existing.length === 0 ? 201 : 200;
-        const answer = JSON.stringify({ id: rec.Id, success: true, errors: [], created: existing.length === 0 });
+        const answer = JSON.stringify({
+          id: rec.Id,
+          success: true,
+          errors: [],
+          created: existing.length === 0,
+        });
         if (idemKey) idempotent.set(idemKey, { status, body: answer });
         res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
         res.end(answer);
@@ -231,7 +287,9 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
       });
     }),
   );
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { port } = server.address() as AddressInfo;
   let closed = false;
   return {

@@ -55,7 +55,8 @@ export function parseSoql(q: string): SoqlQuery {
   };
   const ident = (): string => {
     const tok = t[i++];
-    if (tok?.type !== 'word') throw new SoqlError(`expected a field name near ${tok?.text ?? 'end of query'}`);
+    if (tok?.type !== 'word')
+      throw new SoqlError(`expected a field name near ${tok?.text ?? 'end of query'}`);
     return tok.text;
   };
 
@@ -144,7 +145,7 @@ function compare(a: Value | undefined, b: Value): number {
   const y = norm(b);
   if (x === y) return 0;
   if (x === null || x === undefined) return -1;
-  if (y === null) return 1;
+  if (y === null || y === undefined) return 1;
   if (typeof x === 'string' && typeof y === 'number') return Date.parse(x) - y;
   return x < y ? -1 : 1;
 }
@@ -153,10 +154,11 @@ function compare(a: Value | undefined, b: Value): number {
 export function matches(record: Record<string, unknown>, c: Condition): boolean {
   if (c.kind === 'and') return matches(record, c.left) && matches(record, c.right);
   if (c.kind === 'or') return matches(record, c.left) || matches(record, c.right);
-  let actual = record[c.field] as Value | undefined;
-  if (c.value instanceof Date && typeof actual === 'string') actual = new Date(actual);
-  const r = compare(actual, c.value);
-  switch (c.op) {
+  const cmp = c as Extract<Condition, { kind: 'cmp' }>;
+  let actual = record[cmp.field] as Value | undefined;
+  if (cmp.value instanceof Date && typeof actual === 'string') actual = new Date(actual);
+  const r = compare(actual, cmp.value);
+  switch (cmp.op) {
     case '=':
       return r === 0;
     case '!=':
@@ -167,13 +169,16 @@ export function matches(record: Record<string, unknown>, c: Condition): boolean 
       return r < 0;
     case '>=':
       return r >= 0;
-    case '<=':
+    default:
       return r <= 0;
   }
 }
 
 /** Orders records the way ORDER BY asks. */
-export function sortRecords<T extends Record<string, unknown>>(records: T[], orderBy: SoqlQuery['orderBy']): T[] {
+export function sortRecords<T extends Record<string, unknown>>(
+  records: T[],
+  orderBy: SoqlQuery['orderBy'],
+): T[] {
   return records.sort((a, b) => {
     for (const { field, descending } of orderBy) {
       const r = compare(a[field] as Value, b[field] as Value);

@@ -10,7 +10,10 @@ export function createRepeatabilityGuard(maxEntries = 10_000) {
   const inFlight = new Set<string>();
   return (req: Request, res: Response, next: NextFunction): void => {
     const id = req.header('repeatability-request-id');
-    if (!id || req.method === 'GET') return next();
+    if (!id || req.method === 'GET') {
+      next();
+      return;
+    }
     const known = answers.get(id);
     if (known) {
       res.status(known.status);
@@ -20,7 +23,12 @@ export function createRepeatabilityGuard(maxEntries = 10_000) {
       return;
     }
     if (inFlight.has(id)) {
-      res.status(409).json({ error: { code: 'REPEATABILITY_IN_PROGRESS', message: 'the first request with this id is still running' } });
+      res.status(409).json({
+        error: {
+          code: 'REPEATABILITY_IN_PROGRESS',
+          message: 'the first request with this id is still running',
+        },
+      });
       return;
     }
     inFlight.add(id);

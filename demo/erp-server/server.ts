@@ -29,7 +29,13 @@ let running: ErpServer | undefined;
 export async function startErpServer(options: { port?: number; host?: string } = {}): Promise<ErpServer> {
   if (running) throw new Error('one ERP server per process: CAP keeps its model and database globally');
   cds.env.requires.db = { kind: 'sqlite', impl: '@cap-js/sqlite', credentials: { url: ':memory:' } } as never;
-  cds.env.log.levels = { ...(cds.env.log.levels ?? {}), cds: 'error', odata: 'error', serve: 'error', sqlite: 'error' } as never;
+  cds.env.log.levels = {
+    ...(cds.env.log.levels ?? {}),
+    cds: 'error',
+    odata: 'error',
+    serve: 'error',
+    sqlite: 'error',
+  } as never;
   const here = dirname(fileURLToPath(import.meta.url));
   const csn = await cds.load(join(here, 'model.cds'));
   cds.model = cds.compile.for.nodejs(csn);
@@ -49,7 +55,9 @@ export async function startErpServer(options: { port?: number; host?: string } =
   const server: Server = createServer(
     faults.wrap((req: IncomingMessage, res: ServerResponse) => app(req as never, res as never)),
   );
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { port } = server.address() as AddressInfo;
   let closed = false;
   const erp: ErpServer = {

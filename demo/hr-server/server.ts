@@ -28,12 +28,17 @@ export interface HrServer {
   close(): Promise<void>;
 }
 
-export type StoredResource = Record<string, unknown> & { id: string; meta: { created: Date; lastModified: Date } };
+export type StoredResource = Record<string, unknown> & {
+  id: string;
+  meta: { created: Date; lastModified: Date };
+};
 
 let running: HrServer | undefined;
 
 /** Starts the SCIM server on a free loopback port (or `port`). */
-export async function startHrServer(options: { port?: number; host?: string; token?: string } = {}): Promise<HrServer> {
+export async function startHrServer(
+  options: { port?: number; host?: string; token?: string } = {},
+): Promise<HrServer> {
   if (running) throw new Error('one HR server per process: scimmy declares resources globally');
   const token = options.token ?? 'hr-demo-token';
   const users = new Map<string, StoredResource>();
@@ -72,7 +77,11 @@ export async function startHrServer(options: { port?: number; host?: string; tok
         throw new SCIMMY.Types.Error(409, 'uniqueness', `userName ${String(userName)} already exists`);
       }
       const now = stamp();
-      const created: StoredResource = { ...plain(data), id: randomUUID(), meta: { created: now, lastModified: now } };
+      const created: StoredResource = {
+        ...plain(data),
+        id: randomUUID(),
+        meta: { created: now, lastModified: now },
+      };
       store.set(created.id, created);
       return created;
     },
@@ -124,7 +133,9 @@ export async function startHrServer(options: { port?: number; host?: string; tok
 
   const faults = createFaultGate();
   const server: Server = createServer(faults.wrap((req, res) => app(req as never, res as never)));
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { port } = server.address() as AddressInfo;
   let closed = false;
   const hr: HrServer = {
