@@ -108,7 +108,8 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
     } catch (err) {
       if (err instanceof HubError) throw err;
       const e = err as { message?: string; retriable?: boolean; type?: string };
-      throw new HubError('KAFKA_ADMIN', `${what} failed: ${e.type ?? e.message ?? String(err)}`, {
+      const detail = `${e.message ?? String(err)}${e.type ? ` (${e.type})` : ''}`;
+      throw new HubError('KAFKA_ADMIN', `${what} failed: ${detail}`, {
         retriable: e.retriable ?? false,
         cause: err,
         ...(topic ? { where: { topic } } : {}),

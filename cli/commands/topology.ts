@@ -73,6 +73,17 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
       await withAdmin(async (admin) => {
         const { brokerCount } = await admin.cluster();
         const desired = await topologyFor(brokerCount);
+        const tooMany = desired.topics.find((t) => t.replication > brokerCount);
+        if (tooMany) {
+          throw new HubError(
+            'TOPOLOGY_REPLICATION',
+            `replication ${tooMany.replication} needs ${tooMany.replication} brokers; the cluster has ${brokerCount}`,
+            {
+              where: { topic: tooMany.name },
+              hint: 'lower TRIBUTARY_REPLICATION or start more brokers (tributary kafka up --nodes 3)',
+            },
+          );
+        }
         const plan = planTopology(desired, await readActualTopics(desired, admin));
         const result = await applyTopology(plan, admin, {
           dryRun: opts.dryRun ?? false,

@@ -81,6 +81,17 @@ describe('tributary topology', { timeout: 40_000 }, () => {
     await expect(drifted).rejects.toMatchObject({ code: 'TOPOLOGY_DRIFT' });
   });
 
+  it('apply refuses a replication larger than the cluster before touching it', async () => {
+    const prefix = freshPrefix();
+    const options = { prefix, declarations: testDeclarations(), schemaExists: () => true };
+    const { brokerCount } = await admin.cluster();
+    const env = { ...process.env, TRIBUTARY_REPLICATION: String(brokerCount + 1) };
+    await expect(run(['topology', 'apply'], { ...options, env })).rejects.toMatchObject({
+      code: 'TOPOLOGY_REPLICATION',
+    });
+    expect((await admin.listTopicNames()).filter((n) => n.startsWith(prefix))).toEqual([]);
+  });
+
   it('graph writes Mermaid, SVG and PNG; an unknown format is a usage error', async () => {
     const options = { declarations: testDeclarations(), schemaExists: () => true };
     const mermaid = await run(['topology', 'graph'], options);
