@@ -36,7 +36,8 @@ export interface TopicFollowerOptions {
 export function createTopicFollower(options: TopicFollowerOptions): TopicFollower {
   const { kafka, topic, onRecord } = options;
   const groupId = `_tributary.follower.${topic}.${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  // A short long-poll: close() waits for the fetch in flight, and state topics are quiet.
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
   // Next offset to read, per partition; absent until the first batch of that partition.
   const positions = new Map<number, bigint>();
   let started: Promise<void> | undefined;

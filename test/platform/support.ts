@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { silentLogger } from '../../core/logger.ts';
+import { createHubContext, type HubContext } from '../../platform/hub-context.ts';
+import { createKafka, type KafkaClient, kafkaSettingsFromEnv } from '../../platform/kafka.ts';
+import { createTopicFollower, type FollowedRecord } from '../../platform/topic-follower.ts';
+import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
+
+/**
+ * Kafka for the platform tests: the broker named by KAFKA_BROKERS (the shared harness sets it;
+ * by hand, point it at a running broker). Names are random so tests never share state.
+ */
+export function testKafka(): KafkaClient {
+  const settings = kafkaSettingsFromEnv({
+    ...process.env,
+    KAFKA_CLIENT_ID: `test-${randomUUID().slice(0, 8)}`,
+  });
+  return createKafka(settings, silentLogger());
+}
+
+/** A fresh name for a topic or a group. */
+export function randomName(prefix: string): string {
+  return `test.${prefix}.${randomUUID()}`;
+}
+
+/** Creates topics (and optionally nothing else) with the given partition count. */
+export async function createTopics(kafka: KafkaClient, topics: string[], partitions = 1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes topics created by a test (best effort). */
+export async function deleteTopics(kafka: KafkaClient, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const mine = topics.filter((t) => existing.has(t));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+  } catch {
+    // Cleanup only; a leftover random topic harms no other test.
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every record of a topic up to its current end (raw bytes and headers). */
+export async function readTopic(kafka: KafkaClient, topic: string): Promise<FollowedRecord[]> {
+  const records: FollowedRecord[] = [];
+  const follower = createTopicFollower({ kafka, topic, onRecord: (r) => records.push(r) });
+  try {
+    await follower.start();
+    await follower.catchUp();
+  } finally {
+    await follower.close();
+  }
+  return records;
+}
+
+/** Waits until `check` returns true, polling; throws with `what` after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The hub plumbing over the test broker, with a schema log of its own. */
+export async function testHub(): Promise<HubContext & { schemaLogTopic: string }> {
+  const env = { ...process.env };
+  delete env.SCHEMA_REGISTRY_URL;
+  const schemaLogTopic = randomName('schemas');
+  const hub = await createHubContext({
+    env,
+    kafkaSettings: kafkaSettingsFromEnv({ ...env, KAFKA_CLIENT_ID: `test-${randomUUID().slice(0, 8)}` }),
+    schemaLogTopic,
+  });
+  return Object.assign(hub, { schemaLogTopic });
+}
+
+/** An audit action event (a schema every catalog has), about `subject`. */
+export function actionEvent(subject: string, action = 'test.action', id?: string): HubEvent<unknown> {
+  const envelope = newEnvelope({
+    type: 'tributary.audit.Action',
+    source: 'test',
+    subject,
+    actor: 'tester',
+    id,
+  });
+  return {
+    envelope,
+    data: {
+      action,
+      actor: 'tester',
+      resource: subject,
+      outcome: 'succeeded',
+      argsDigest: null,
+      subjectId: null,
+      details: {},
+    },
+  };
+}
