@@ -1,0 +1,314 @@
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { HubError, toHubError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import type { HubEvent, Serde } from '../schemas/index.ts';
+import type { DeadLetterWriter } from './dead-letter.ts';
+import type { IdempotencyStore } from './idempotency.ts';
+import type { KafkaClient } from './kafka.ts';
+import { fromKafkaError } from './kafka-errors.ts';
+import type { RawHeaders, RawRecord, RecordPosition } from './records.ts';
+import { backoffDelay, type RetryPolicy, retryPolicySchema, waitUnlessAborted } from './retry-policy.ts';
+
+/** What a handler learns about the record besides the decoded event. */
+export interface EventContext extends RecordPosition {
+  key: string | null;
+  headers: RawHeaders;
+  schemaName: string;
+  schemaId: number;
+  /** 1 on the first try, 2 on the first retry, ... */
+  attempt: number;
+  /** Aborted when `close()` runs out of patience; long handlers should stop then. */
+  signal: AbortSignal;
+}
+
+/**
+ * Applies one event. Resolve only once the effect is durable: the offset is committed after.
+ * Throw a HubError with `retriable: true` for a transient failure (retried with backoff), any
+ * other error sends the record to `<topic>.dlq`.
+ */
+export type EventHandler = (event: HubEvent<unknown>, context: EventContext) => Promise<void>;
+
+export interface EventConsumerOptions {
+  kafka: KafkaClient;
+  serde: Serde;
+  groupId: string;
+  topics: string[];
+  handler: EventHandler;
+  deadLetters: DeadLetterWriter;
+  /** Owned by the consumer: started on `start()`, closed on `close()`. */
+  idempotency?: IdempotencyStore;
+  logger?: Logger;
+  /** Partitions processed at the same time; records of one partition always go one by one. */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Where a group without committed offsets begins; true (the default) so no event is missed. */
+  fromBeginning?: boolean;
+  /** How long `close()` lets in-flight handlers finish before aborting them. */
+  closeTimeoutMs?: number;
+  /** Longest a fetch waits on the broker for new records (kafkajs maxWaitTimeInMs). */
+  maxWaitTimeMs?: number;
+  /** Longest wait in `start()` for the group to assign partitions. */
+  joinTimeoutMs?: number;
+}
+
+export interface EventConsumerStatus {
+  groupId: string;
+  topics: string[];
+  running: boolean;
+  paused: boolean;
+  processed: number;
+  duplicates: number;
+  retries: number;
+  deadLettered: number;
+}
+
+/** A consumer group member that decodes, de-duplicates, retries and dead-letters for its handler. */
+export interface EventConsumer {
+  /** Joins the group; resolves once partitions are assigned. */
+  start(): Promise<void>;
+  /** Stops fetching, lets in-flight work finish, commits it and leaves the group. Idempotent. */
+  close(): Promise<void>;
+  /** Back-pressure (e.g. an open breaker): no record is handled until `resume()`. */
+  pause(): void;
+  resume(): void;
+  status(): EventConsumerStatus;
+}
+
+// Commit inside a long batch at least this often, so a crash re-delivers little.
+const commitEveryMs = 5_000;
+
+type Outcome = 'done' | 'interrupted';
+
+/** Creates an event consumer; see EventConsumer for its delivery guarantees. */
+export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
+  const { kafka, serde, groupId, topics, handler, deadLetters, idempotency } = options;
+  const logger = (options.logger ?? silentLogger()).child({ groupId });
+  const retry = retryPolicySchema.parse(options.retry ?? {});
+  const closeTimeoutMs = options.closeTimeoutMs ?? 15_000;
+  // close() waits for the fetch in flight, so the long-poll bounds how fast a consumer stops.
+  const consumer: Consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 1_000,
+  });
+  const stopping = new AbortController();
+  const aborting = new AbortController();
+  const counts = { processed: 0, duplicates: 0, retries: 0, deadLettered: 0 };
+  let paused = false;
+  let running = false;
+  // After each (re)join another member may have applied events of our new partitions.
+  let refreshIdempotency = false;
+  let started: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
+
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    refreshIdempotency = true;
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+  });
+
+  function toRawRecord(message: KafkaMessage): RawRecord {
+    return {
+      key: message.key,
+      value: message.value,
+      headers: (message.headers ?? {}) as RawHeaders,
+      timestamp: message.timestamp,
+    };
+  }
+
+  async function deadLetter(position: RecordPosition, message: KafkaMessage, stage: string, error: HubError) {
+    logger.warn({ ...position, stage, code: error.code, err: error }, 'record sent to the dead-letter topic');
+    await deadLetters.send({ record: toRawRecord(message), ...position, stage, error });
+    counts.deadLettered += 1;
+  }
+
+  /** One record through decode, de-duplication, handler (with retries) and dead-lettering. */
+  async function processRecord(
+    position: RecordPosition,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<Outcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      let stage = 'decode';
+      try {
+        if (message.value === null) {
+          throw new HubError('SCHEMA_DECODE', 'record has no value (tombstone) on an event topic', {
+            where: position,
+          });
+        }
+        const decoded = await serde.decode(message.value, position);
+        const event = decoded.value as HubEvent<unknown>;
+        stage = 'idempotency';
+        if (idempotency && (await idempotency.seen(event.envelope.id))) {
+          counts.duplicates += 1;
+          logger.debug({ ...position, id: event.envelope.id }, 'dropped an event already applied');
+          return 'done';
+        }
+        stage = 'handle';
+        await handler(event, {
+          ...position,
+          key: message.key?.toString('utf8') ?? null,
+          headers: (message.headers ?? {}) as RawHeaders,
+          schemaName: decoded.schemaName,
+          schemaId: decoded.schemaId,
+          attempt,
+          signal: aborting.signal,
+        });
+        counts.processed += 1;
+        if (idempotency) await rememberApplied(event.envelope.id, position);
+        return 'done';
+      } catch (err) {
+        // A handler cut short by close() did not fail on the record: leave it for redelivery.
+        if (aborting.signal.aborted) return 'interrupted';
+        const error = toHubError(err, stage === 'decode' ? 'SCHEMA_DECODE' : 'HANDLER_FAILED', position);
+        if (!error.retriable || attempt > retry.retries) {
+          await deadLetter(position, message, stage, error);
+          return 'done';
+        }
+        // Paused (an open breaker): the record waits unresolved for resume(), never for the DLQ.
+        if (paused) return 'interrupted';
+        counts.retries += 1;
+        logger.info({ ...position, attempt, code: error.code, err: error }, 'retriable failure, retrying');
+        if (!(await waitUnlessAborted(backoffDelay(retry, attempt), stopping.signal))) return 'interrupted';
+        if (paused) return 'interrupted';
+        // Keep the group membership alive through long retry sequences.
+        await heartbeat();
+      }
+    }
+  }
+
+  async function rememberApplied(id: string, position: RecordPosition): Promise<void> {
+    try {
+      await idempotency?.remember(id);
+    } catch (err) {
+      // The effect already happened: re-running the handler would be worse than a missed mark.
+      logger.warn({ ...position, id, err }, 'could not record the applied event id');
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    if (refreshIdempotency && idempotency?.refresh) {
+      refreshIdempotency = false;
+      await idempotency.refresh();
+    }
+    let lastCommit = Date.now();
+    const commit = async () => {
+      await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+      lastCommit = Date.now();
+    };
+    let failed = false;
+    try {
+      for (const message of batch.messages) {
+        // Unresolved records stay unresolved: kafkajs fetches again from the last resolved offset.
+        if (!isRunning() || isStale() || paused || stopping.signal.aborted) break;
+        const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+        if ((await processRecord(position, message, heartbeat)) === 'interrupted') break;
+        resolveOffset(message.offset);
+        if (Date.now() - lastCommit > commitEveryMs) await commit();
+      }
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      // Commit what finished, also when stopping or failing, so it is not applied again.
+      await commit().catch((err: unknown) => {
+        if (!failed)
+          throw fromKafkaError(err, 'KAFKA_COMMIT', { topic: batch.topic, partition: batch.partition });
+        logger.warn({ err }, 'commit after a failed batch did not succeed');
+      });
+    }
+  }
+
+  async function run(): Promise<void> {
+    await idempotency?.start?.();
+    const joined = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency ?? 1,
+        eachBatch,
+      });
+    } catch (err) {
+      throw fromKafkaError(err, 'KAFKA_CONSUMER_START', { topic: topics.join(',') });
+    }
+    running = true;
+    if (paused) consumer.pause(topics.map((topic) => ({ topic })));
+    const joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new HubError(
+              'KAFKA_GROUP_JOIN',
+              `group ${groupId} got no assignment within ${joinTimeoutMs} ms`,
+              {
+                retriable: true,
+                where: { group: groupId },
+              },
+            ),
+          ),
+        joinTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([joined, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function shutdown(): Promise<void> {
+    stopping.abort();
+    const abortTimer = setTimeout(() => aborting.abort(), closeTimeoutMs);
+    let giveUpTimer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'gave-up'>((resolve) => {
+      // After aborting handlers, allow a little more for the commit and the group leave.
+      giveUpTimer = setTimeout(() => resolve('gave-up'), closeTimeoutMs + 5_000);
+    });
+    try {
+      const result = await Promise.race([consumer.disconnect().then(() => 'ok' as const), gaveUp]);
+      if (result === 'gave-up')
+        logger.warn('consumer did not stop in time; uncommitted records will be re-delivered');
+    } finally {
+      clearTimeout(abortTimer);
+      clearTimeout(giveUpTimer);
+      running = false;
+      await idempotency?.close?.();
+    }
+  }
+
+  return {
+    start() {
+      if (closed) return Promise.reject(new HubError('PLATFORM_CLOSED', `consumer ${groupId} is closed`));
+      started ??= run();
+      return started;
+    },
+    close() {
+      closed ??= shutdown();
+      return closed;
+    },
+    pause() {
+      paused = true;
+      // kafkajs only knows its assignment once run() was called; run() re-applies the flag.
+      if (running) consumer.pause(topics.map((topic) => ({ topic })));
+    },
+    resume() {
+      paused = false;
+      if (running) consumer.resume(topics.map((topic) => ({ topic })));
+    },
+    status() {
+      return { groupId, topics, running, paused, ...counts };
+    },
+  };
+}
