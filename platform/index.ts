@@ -1,0 +1,72 @@
+/** The Kafka plumbing of the hub: the one module that talks to kafkajs. Import from here only. */
+export {
+  ACTION_EVENT_TYPE,
+  ACTIONS_TOPIC,
+  type ActionEmitter,
+  type ActionInput,
+  type ActionOutcome,
+  createActionEmitter,
+} from './actions.ts';
+export {
+  createEventConsumer,
+  type EventConsumer,
+  type EventConsumerOptions,
+  type EventConsumerStatus,
+  type EventContext,
+  type EventHandler,
+} from './consumer.ts';
+export {
+  createDeadLetterWriter,
+  type DeadLetter,
+  DeadLetterHeaders,
+  type DeadLetterInfo,
+  type DeadLetterStage,
+  type DeadLetterWriter,
+  deadLetterTopic,
+  readDeadLetterHeaders,
+  withoutDeadLetterHeaders,
+} from './dead-letter.ts';
+export { type EnsureTopicOptions, ensureTopic } from './ensure-topic.ts';
+export { createHubContext, type HubContext, type HubContextOptions } from './hub-context.ts';
+export { hubDeclaration } from './hub-declaration.ts';
+export { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
+export {
+  APPLIED_TOPIC_PREFIX,
+  appliedTopic,
+  createTopicIdempotencyStore,
+  DEFAULT_APPLIED_RETENTION_MS,
+  type TopicIdempotencyStoreOptions,
+} from './idempotency-topic.ts';
+export {
+  createIdempotentProducer,
+  createKafka,
+  type KafkaClient,
+  type KafkaSettings,
+  kafkaConfigSchema,
+  kafkaSettingsFromEnv,
+} from './kafka.ts';
+export { fromKafkaError } from './kafka-errors.ts';
+export {
+  AVRO_CONTENT_TYPE,
+  createEventProducer,
+  EventHeaders,
+  type EventProducer,
+  type EventProducerOptions,
+  type PublishOptions,
+} from './producer.ts';
+export {
+  headerText,
+  type RawHeaders,
+  type RawRecord,
+  type RecordMetadata,
+  type RecordPosition,
+} from './records.ts';
+export { backoffDelay, type RetryPolicy, retryPolicySchema } from './retry-policy.ts';
+export {
+  createKafkaSchemaLog,
+  type KafkaSchemaLog,
+  type KafkaSchemaLogOptions,
+  SCHEMA_LOG_TOPIC,
+  schemaLogTopicConfigs,
+} from './schema-log.ts';
+export { createTopicFollower, type FollowedRecord, type TopicFollower } from './topic-follower.ts';
