@@ -1,0 +1,159 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import canonicalize from 'canonicalize';
+import { toHubError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { BridgeIdentity, EmitAction } from './auth/identity.ts';
+import type { Policy } from './policy.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { BridgeTool, ToolCallContext } from './tools.ts';
+
+/**
+ * The MCP server one caller sees: built per caller (per HTTP request, or once for stdio) so
+ * `tools/list` holds only the tools the caller's roles allow, and `tools/call` checks again,
+ * validates the arguments, rate-limits per user and reports every call and denial as an audit
+ * action. Tools come with JSON Schemas derived from Avro, so the low-level request handlers are
+ * used instead of McpServer.registerTool, which wants zod shapes.
+ */
+
+export interface BridgeServerDeps {
+  tools: readonly BridgeTool[];
+  policy: Policy;
+  emitAction: EmitAction;
+  logger: Logger;
+  /** Counts tool calls per user; omitted for stdio (the local operator). */
+  callLimiter?: RateLimiter;
+  serverName?: string;
+  serverVersion?: string;
+}
+
+const validator = new AjvJsonSchemaValidator();
+const compiled = new WeakMap<BridgeTool, JsonSchemaValidator<unknown>>();
+
+function validatorFor(tool: BridgeTool): JsonSchemaValidator<unknown> {
+  let check = compiled.get(tool);
+  if (!check) {
+    check = validator.getValidator(tool.inputSchema as Parameters<typeof validator.getValidator>[0]);
+    compiled.set(tool, check);
+  }
+  return check;
+}
+
+/** Hex SHA-256 of the canonical JSON (RFC 8785) of tool arguments, for the audit. */
+export function argumentsDigest(args: unknown): string {
+  return createHash('sha256')
+    .update(canonicalize(args ?? {}) ?? '')
+    .digest('hex');
+}
+
+function describeTool(tool: BridgeTool): Tool {
+  return {
+    name: tool.name,
+    ...(tool.title ? { title: tool.title } : {}),
+    description: tool.description,
+    inputSchema: tool.inputSchema as Tool['inputSchema'],
+    ...(tool.outputSchema ? { outputSchema: tool.outputSchema as Tool['outputSchema'] } : {}),
+    annotations: { readOnlyHint: !tool.mutating, destructiveHint: tool.mutating, openWorldHint: true },
+  };
+}
+
+/** Builds the MCP server for one verified caller. */
+export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServerDeps): McpServer {
+  const mcp = new McpServer(
+    { name: deps.serverName ?? 'tributary-mcp-bridge', version: deps.serverVersion ?? '0.1.0' },
+    { capabilities: { tools: { listChanged: false } } },
+  );
+  const visible = () => deps.tools.filter((tool) => deps.policy.allows(identity.roles, tool.name));
+
+  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: visible().map(describeTool) }));
+
+  mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const name = request.params.name;
+    const args = (request.params.arguments ?? {}) as Record<string, unknown>;
+    const argsDigest = argumentsDigest(args);
+    const audit = (outcome: 'succeeded' | 'failed' | 'denied', details: Record<string, string>) =>
+      deps.emitAction({
+        action: 'mcp.tool.call',
+        actor: identity.sub,
+        resource: name,
+        outcome,
+        argsDigest,
+        details,
+      });
+
+    const tool = deps.tools.find((t) => t.name === name);
+    if (!tool || !deps.policy.allows(identity.roles, name)) {
+      await audit('denied', {
+        reason: tool ? 'not-permitted' : 'unknown-tool',
+        sessionId: identity.sessionId,
+      });
+      // Same answer for unknown and forbidden tools, so callers cannot probe for tools they may not use.
+      throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found or not permitted for your roles`);
+    }
+    if (deps.callLimiter) {
+      const limit = await deps.callLimiter.hit(`tools:${identity.sub}`);
+      if (!limit.allowed) {
+        await audit('denied', { reason: 'rate-limited', sessionId: identity.sessionId });
+        throw new McpError(-32029, `rate limit reached; retry in ${Math.ceil(limit.retryAfterMs / 1000)} s`, {
+          retryAfterMs: limit.retryAfterMs,
+        });
+      }
+    }
+    const check = validatorFor(tool)(args);
+    if (!check.valid) {
+      await audit('failed', { reason: 'invalid-arguments', sessionId: identity.sessionId });
+      throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${name}: ${check.errorMessage}`);
+    }
+    const progressToken = request.params._meta?.progressToken;
+    const context: ToolCallContext = {
+      identity,
+      signal: extra.signal,
+      correlationId: randomUUID(),
+      async progress(progress, total, message) {
+        if (progressToken === undefined) return;
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: {
+            progressToken,
+            progress,
+            ...(total === undefined ? {} : { total }),
+            ...(message ? { message } : {}),
+          },
+        });
+      },
+    };
+    try {
+      const outcome = await tool.run(args, context);
+      await audit(outcome.isError ? 'failed' : 'succeeded', {
+        correlationId: context.correlationId,
+        sessionId: identity.sessionId,
+      });
+      const text = outcome.text ?? JSON.stringify(outcome.structuredContent ?? {});
+      return {
+        content: [{ type: 'text', text }],
+        ...(outcome.structuredContent ? { structuredContent: outcome.structuredContent } : {}),
+        ...(outcome.isError ? { isError: true } : {}),
+      };
+    } catch (err) {
+      const hubError = toHubError(err, 'TOOL_FAILED');
+      deps.logger.warn({ tool: name, user: identity.sub, err: hubError.toJSON() }, 'tool call failed');
+      await audit('failed', {
+        correlationId: context.correlationId,
+        code: hubError.code,
+        sessionId: identity.sessionId,
+      });
+      return { content: [{ type: 'text', text: `${hubError.code}: ${hubError.message}` }], isError: true };
+    }
+  });
+  return mcp;
+}

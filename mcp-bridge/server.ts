@@ -1,0 +1,242 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { HubError, toHubError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { type Authenticator, createAuthenticator } from './auth/authenticate.ts';
+import type { BridgeIdentity, EmitAction } from './auth/identity.ts';
+import { createTokenService, type TokenService } from './auth/jwt.ts';
+import {
+  bearerChallenge,
+  protectedResourceMetadata,
+  resourceMetadataPath,
+} from './auth/resource-metadata.ts';
+import { type BridgeConfig, bridgeConfigSchema } from './config.ts';
+import type { Directory } from './directory/directory.ts';
+import { readBody, sendHubError, sendJson } from './http.ts';
+import { type AuthRoutes, createAuthRoutes } from './login.ts';
+import { createBridgeMcpServer } from './mcp-server.ts';
+import type { Policy } from './policy.ts';
+import { createRateLimiter } from './rate-limit.ts';
+import { createSessionStore, type SessionStore } from './sessions.ts';
+import type { BridgeTool } from './tools.ts';
+
+/**
+ * The bridge's HTTP server (node:http): the MCP endpoint over Streamable HTTP behind bearer-JWT
+ * authentication, the /auth/* token endpoints, and the RFC 9728 metadata document. Stateless:
+ * each MCP request gets its own McpServer built for the verified caller, and all shared state
+ * (sessions, rate limits) lives in Redis, so any number of instances can sit behind one balancer.
+ */
+
+export interface BridgeHttpDeps {
+  redis: Redis;
+  directory: Directory;
+  policy: Policy;
+  /** PEM private key shared by every instance (see auth/keys.ts). */
+  signingKey: string;
+  tools: readonly BridgeTool[];
+  emitAction: EmitAction;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export interface BridgeHttpServer {
+  /** Listens; resolves with the base URL and the MCP resource URL (the token audience). */
+  start(): Promise<{ url: string; resourceUrl: string }>;
+  close(): Promise<void>;
+  /** Available after start(): issue tokens (dev CLI) or inspect sessions (tests). */
+  readonly tokens: TokenService;
+  readonly sessions: SessionStore;
+}
+
+interface Running {
+  resourceUrl: string;
+  tokens: TokenService;
+  authenticator: Authenticator;
+  routes: AuthRoutes;
+}
+
+const authFailureCodes = new Set([
+  'AUTH_TOKEN_MISSING',
+  'AUTH_TOKEN_INVALID',
+  'AUTH_TOKEN_EXPIRED',
+  'AUTH_TOKEN_NOT_YET_VALID',
+  'AUTH_SESSION_REVOKED',
+]);
+
+/** Builds the bridge's HTTP server from config and collaborators. */
+export function createBridgeHttpServer(
+  input: z.input<typeof bridgeConfigSchema>,
+  deps: BridgeHttpDeps,
+): BridgeHttpServer {
+  const config: BridgeConfig = bridgeConfigSchema.parse(input);
+  const sessions = createSessionStore({
+    redis: deps.redis,
+    keyPrefix: config.redisKeyPrefix,
+    idleTtlSeconds: config.sessionIdleSeconds,
+    maxLifetimeSeconds: config.sessionMaxSeconds,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  const limiter = (limit: number, scope: string) =>
+    createRateLimiter({
+      redis: deps.redis,
+      limit,
+      windowSeconds: config.rateWindowSeconds,
+      keyPrefix: `${config.redisKeyPrefix}${scope}:`,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
+  const loginLimiter = limiter(config.loginAttemptsPerWindow, 'login');
+  const callLimiter = limiter(config.toolCallsPerWindow, 'calls');
+  let running: Running | undefined;
+  let server: Server | undefined;
+
+  function prepare(origin: string): Running {
+    const resourceUrl = `${origin}${config.mcpPath}`;
+    const tokens = createTokenService({
+      issuer: config.issuer ?? origin,
+      audience: resourceUrl,
+      algorithm: config.algorithm,
+      privateKey: deps.signingKey,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
+    const authenticator = createAuthenticator({ tokens, sessions });
+    const routes = createAuthRoutes({
+      directory: deps.directory,
+      policy: deps.policy,
+      sessions,
+      tokens,
+      authenticator,
+      loginLimiter,
+      emitAction: deps.emitAction,
+      logger: deps.logger,
+      maxBodyBytes: config.maxBodyBytes,
+    });
+    return { resourceUrl, tokens, authenticator, routes };
+  }
+
+  async function serveMcp(identity: BridgeIdentity, req: IncomingMessage, res: ServerResponse) {
+    if (req.method !== 'POST') {
+      // Stateless server: no standalone SSE stream (GET) and no session to delete (DELETE).
+      throw new HubError(
+        'HTTP_METHOD_NOT_ALLOWED',
+        `${req.method} is not supported on ${config.mcpPath}; use POST`,
+      );
+    }
+    const body = await readBody(req, config.maxBodyBytes);
+    let message: unknown;
+    try {
+      message = JSON.parse(body.toString('utf8'));
+    } catch {
+      sendJson(res, 400, {
+        jsonrpc: '2.0',
+        error: { code: -32700, message: 'Parse error: body is not JSON' },
+        id: null,
+      });
+      return;
+    }
+    const mcp = createBridgeMcpServer(identity, {
+      tools: deps.tools,
+      policy: deps.policy,
+      emitAction: deps.emitAction,
+      logger: deps.logger,
+      callLimiter,
+    });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close();
+      void mcp.close();
+    });
+    await mcp.connect(transport);
+    // Only the verified identity travels on; the token itself stays here.
+    const auth = { token: '', clientId: identity.sub, scopes: identity.roles, extra: { ...identity } };
+    await transport.handleRequest(Object.assign(req, { auth }), res, message);
+  }
+
+  async function handle(state: Running, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://bridge').pathname;
+    try {
+      if (
+        req.method === 'GET' &&
+        (path === resourceMetadataPath || path === `${resourceMetadataPath}${config.mcpPath}`)
+      ) {
+        sendJson(res, 200, protectedResourceMetadata(state.resourceUrl, config.algorithm), {
+          'cache-control': 'public, max-age=300',
+        });
+        return;
+      }
+      if (path.startsWith('/auth/')) {
+        if (req.method !== 'POST')
+          throw new HubError('HTTP_METHOD_NOT_ALLOWED', `${req.method} ${path}: use POST`);
+        if (path === '/auth/login') return await state.routes.login(req, res);
+        if (path === '/auth/refresh') return await state.routes.refresh(req, res);
+        if (path === '/auth/logout') return await state.routes.logout(req, res);
+      }
+      if (path === config.mcpPath) {
+        const identity = await state.authenticator.authenticate(req);
+        return await serveMcp(identity, req, res);
+      }
+      throw new HubError('HTTP_NOT_FOUND', `no route ${req.method} ${path}`);
+    } catch (err) {
+      const hubError = toHubError(err);
+      const headers: Record<string, string> = {};
+      if (authFailureCodes.has(hubError.code)) {
+        headers['www-authenticate'] = bearerChallenge(
+          state.resourceUrl,
+          hubError.code === 'AUTH_TOKEN_MISSING'
+            ? undefined
+            : { code: 'invalid_token', description: hubError.message },
+        );
+      }
+      if (hubError.code === 'RATE_LIMITED') {
+        headers['retry-after'] = String(Math.ceil(Number(hubError.where.retryAfterMs ?? 1000) / 1000));
+      }
+      if (hubError.code === 'HTTP_METHOD_NOT_ALLOWED') headers.allow = 'POST';
+      if (
+        !hubError.code.startsWith('AUTH_') &&
+        !hubError.code.startsWith('HTTP_') &&
+        hubError.code !== 'RATE_LIMITED'
+      ) {
+        deps.logger.error({ err: hubError.toJSON(), path }, 'bridge request failed');
+      }
+      sendHubError(res, hubError, headers);
+    }
+  }
+
+  return {
+    get tokens() {
+      if (!running) throw new HubError('BRIDGE_NOT_STARTED', 'start() the bridge first');
+      return running.tokens;
+    },
+    sessions,
+    async start() {
+      if (server && running)
+        return { url: new URL(running.resourceUrl).origin, resourceUrl: running.resourceUrl };
+      const http = createServer((req, res) => {
+        if (!running) return sendJson(res, 503, { error: { code: 'BRIDGE_STARTING', message: 'starting' } });
+        void handle(running, req, res);
+      });
+      server = http;
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => resolve());
+      });
+      const { port } = http.address() as AddressInfo;
+      const origin = config.publicUrl ? new URL(config.publicUrl).origin : `http://${config.host}:${port}`;
+      running = prepare(origin);
+      deps.logger.info({ url: origin, resourceUrl: running.resourceUrl }, 'MCP bridge listening');
+      return { url: origin, resourceUrl: running.resourceUrl };
+    },
+    async close() {
+      const current = server;
+      server = undefined;
+      running = undefined;
+      if (!current) return;
+      current.closeAllConnections();
+      await new Promise<void>((resolve) => current.close(() => resolve()));
+    },
+  };
+}

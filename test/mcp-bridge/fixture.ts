@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { silentLogger } from '../../core/logger.ts';
+import type { BridgeAction } from '../../mcp-bridge/auth/identity.ts';
+import { generateSigningKeyPem } from '../../mcp-bridge/auth/keys.ts';
+import type { bridgeConfigSchema } from '../../mcp-bridge/config.ts';
+import type { Directory } from '../../mcp-bridge/directory/directory.ts';
+import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
+import { createPolicy } from '../../mcp-bridge/policy.ts';
+import { type BridgeHttpServer, createBridgeHttpServer } from '../../mcp-bridge/server.ts';
+import type { BridgeTool } from '../../mcp-bridge/tools.ts';
+import { useTestLdap } from '../support/ldap.ts';
+import { useTestRedis } from '../support/redis.ts';
+
+/** Test tools: a lookup analysts may call, a change only admins may call. */
+export const testTools: BridgeTool[] = [
+  {
+    name: 'crm.contact.lookup',
+    description: 'Looks up a contact by id.',
+    mutating: false,
+    inputSchema: {
+      type: 'object',
+      properties: { id: { type: 'string', description: 'Contact id' } },
+      required: ['id'],
+      additionalProperties: false,
+    },
+    outputSchema: {
+      type: 'object',
+      properties: { id: { type: 'string' }, caller: { type: 'string' } },
+      required: ['id', 'caller'],
+    },
+    async run(args, context) {
+      return { structuredContent: { id: String(args.id), caller: context.identity.sub } };
+    },
+  },
+  {
+    name: 'crm.contact.upsert',
+    description: 'Creates or changes a contact.',
+    mutating: true,
+    inputSchema: {
+      type: 'object',
+      properties: { id: { type: 'string' }, name: { type: 'string' } },
+      required: ['id', 'name'],
+      additionalProperties: false,
+    },
+    async run(args, context) {
+      return { text: `upserted ${String(args.id)} as ${context.identity.sub}` };
+    },
+  },
+];
+
+export const testPolicy = createPolicy({
+  groups: { admins: ['admin'], analysts: ['analyst'] },
+  roles: { admin: ['*'], analyst: ['*.lookup'] },
+});
+
+export interface BridgeFixture {
+  bridge: BridgeHttpServer;
+  url: string;
+  resourceUrl: string;
+  redis: Redis;
+  actions: BridgeAction[];
+  signingKey: string;
+  login(username: string, password: string): Promise<Response>;
+  loginOk(username: string, password: string): Promise<LoginReply>;
+  connect(token: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export interface LoginReply {
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+  roles: string[];
+  expiresIn: number;
+  user: string;
+}
+
+/** Starts real Redis and slapd (once per file) and a bridge on a free port with the test tools. */
+export async function startBridgeFixture(
+  config: Partial<z.input<typeof bridgeConfigSchema>> = {},
+  options: { directory?: Directory; clock?: () => number } = {},
+): Promise<BridgeFixture> {
+  const testRedis = await useTestRedis();
+  const testLdap = await useTestLdap();
+  const redis = new Redis(testRedis.url, { maxRetriesPerRequest: 2 });
+  const actions: BridgeAction[] = [];
+  const signingKey = generateSigningKeyPem();
+  const directory = options.directory ?? createLdapDirectory({ url: testLdap.url });
+  const bridge = createBridgeHttpServer(
+    { port: 0, redisKeyPrefix: `test-${randomUUID()}:`, ...config },
+    {
+      redis,
+      directory,
+      policy: testPolicy,
+      signingKey,
+      tools: testTools,
+      emitAction: (action) => void actions.push(action),
+      logger: silentLogger(),
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
+  );
+  const { url, resourceUrl } = await bridge.start();
+  const clients: Client[] = [];
+  const login = (username: string, password: string) =>
+    fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+  return {
+    bridge,
+    url,
+    resourceUrl,
+    redis,
+    actions,
+    signingKey,
+    login,
+    async loginOk(username, password) {
+      const res = await login(username, password);
+      if (res.status !== 200)
+        throw new Error(`login of ${username} failed: ${res.status} ${await res.text()}`);
+      return (await res.json()) as LoginReply;
+    },
+    async connect(token) {
+      const client = new Client({ name: 'bridge-test', version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(resourceUrl), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      });
+      await client.connect(transport);
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      await bridge.close();
+      redis.disconnect();
+      await testRedis.release();
+      await testLdap.release();
+    },
+  };
+}
+
+/** Posts a JSON-RPC body to the MCP endpoint with a token, as a raw HTTP client would. */
+export function postMcp(resourceUrl: string, token: string | undefined, body: string): Promise<Response> {
+  return fetch(resourceUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body,
+  });
+}
+
+export const listToolsBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
