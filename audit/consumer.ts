@@ -1,0 +1,331 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { HubError, toHubError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import type { Component } from '../platform/declaration.ts';
+import { ACTION_EVENT_TYPE, ACTIONS_TOPIC, type KafkaClient } from '../platform/index.ts';
+import type { EventData, HubEvent, Serde } from '../schemas/index.ts';
+import { type ChainWriter, createChainWriter } from './chain-writer.ts';
+import type { ActionRecord } from './entry.ts';
+import { type AuditKeyRing, loadAuditKeys } from './keys.ts';
+import { createSegmentStore } from './segment-store.ts';
+import { type AuditStore, chainIdForPartition } from './store.ts';
+import { openSubjectKeyFile, type SubjectKeyStore } from './subject-keys.ts';
+
+/**
+ * The audit consumer: reads `hub.actions` and appends every action to the chain of its
+ * partition. Per batch: append durably (fsync) THEN commit the Kafka offsets. The store knows
+ * the last source offset of every chain, so after a crash records at or below it are dropped
+ * (no duplicate) and a group offset that ran ahead of the store is sought back (no gap).
+ *
+ * It drives a kafkajs consumer through the platform's KafkaClient rather than the platform's
+ * EventConsumer, which handles one record at a time (one fsync per action) and cannot seek a
+ * partition back to offsets kept outside Kafka.
+ */
+
+export const auditConsumerConfigSchema = z.object({
+  dir: z
+    .string()
+    .default('.tributary/audit')
+    .describe('Audit store folder (one chain-<partition>/ per partition)'),
+  topic: z.string().default(ACTIONS_TOPIC).describe('Action topic to record'),
+  groupId: z.string().default('tributary.audit').describe('Consumer group of the audit consumer'),
+  keyFile: z
+    .string()
+    .optional()
+    .describe(
+      'Audit key file; otherwise TRIBUTARY_AUDIT_KEY_FILE or TRIBUTARY_AUDIT_KEYS. There is no default key.',
+    ),
+  subjectKeyFile: z.string().optional().describe('Per-subject key store; default <dir>/subject-keys.json'),
+  fsync: z.boolean().default(true).describe('fsync every batch before committing offsets'),
+  segmentBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024)
+    .describe('Segment file size that starts a new one'),
+  checkpointEvery: z.number().int().positive().default(1000).describe('Sign a checkpoint every N entries'),
+  checkpointIntervalMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60_000)
+    .describe('Sign a checkpoint at least this often while entries arrive'),
+  partitionsConsumedConcurrently: z
+    .number()
+    .int()
+    .positive()
+    .default(4)
+    .describe('Chains written in parallel'),
+  sessionTimeoutMs: z
+    .number()
+    .int()
+    .min(6000)
+    .default(30_000)
+    .describe('Group session timeout: how soon a crashed member is replaced (broker minimum 6 s)'),
+});
+export type AuditConsumerConfig = z.input<typeof auditConsumerConfigSchema>;
+
+export interface AuditConsumerDeps {
+  kafka: KafkaClient;
+  serde: Serde;
+  logger?: Logger;
+  /** Keys given directly (tests); otherwise loaded from the config/environment on start. */
+  keys?: AuditKeyRing;
+  store?: AuditStore;
+  clock?: () => number;
+}
+
+export interface AuditConsumer extends Component {
+  status(): {
+    running: boolean;
+    recorded: number;
+    dropped: number;
+    chains: Record<string, { seq: number; offset: string | null }>;
+  };
+}
+
+const UNDECODABLE = 'audit.record.undecodable';
+
+/** Builds the audit consumer; `start()` refuses without keys (AUDIT_KEYS_MISSING) before touching Kafka. */
+export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsumerDeps): AuditConsumer {
+  const config = auditConsumerConfigSchema.parse(input);
+  const logger = (deps.logger ?? silentLogger()).child({ component: 'audit' });
+  const store =
+    deps.store ??
+    createSegmentStore({ dir: config.dir, fsync: config.fsync, segmentBytes: config.segmentBytes }, logger);
+  const writers = new Map<number, Promise<ChainWriter>>();
+  const sought = new Set<number>();
+  const heads = new Map<number, { seq: number; offset: string | null }>();
+  const counts = { recorded: 0, dropped: 0 };
+  let keys: AuditKeyRing | undefined;
+  let subjectKeys: SubjectKeyStore | undefined;
+  let consumer: ReturnType<KafkaClient['consumer']> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let started: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
+
+  const writerFor = (partition: number): Promise<ChainWriter> => {
+    let writer = writers.get(partition);
+    if (!writer) {
+      writer = store.openAppender(chainIdForPartition(partition)).then((appender) => {
+        if (appender.state.repaired)
+          logger.warn({ partition, repaired: appender.state.repaired }, 'cut a torn chain tail');
+        return createChainWriter({
+          appender,
+          keys: keys!,
+          subjectKeys: subjectKeys!,
+          checkpointEvery: config.checkpointEvery,
+          checkpointIntervalMs: config.checkpointIntervalMs,
+          ...(deps.clock ? { clock: deps.clock } : {}),
+        });
+      });
+      writer.catch(() => writers.delete(partition));
+      writers.set(partition, writer);
+    }
+    return writer;
+  };
+
+  async function toRecord(
+    message: KafkaMessageLike,
+    topic: string,
+    partition: number,
+  ): Promise<ActionRecord> {
+    const source = { topic, partition, offset: message.offset };
+    try {
+      if (!message.value) throw new HubError('AUDIT_EMPTY_RECORD', 'record has no value');
+      const decoded = await deps.serde.decode(message.value, source);
+      if (decoded.schemaName !== ACTION_EVENT_TYPE) {
+        throw new HubError(
+          'AUDIT_NOT_AN_ACTION',
+          `record is a ${decoded.schemaName}, not a ${ACTION_EVENT_TYPE}`,
+        );
+      }
+      const { envelope, data } = decoded.value as HubEvent<EventData<'tributary.audit.Action'>>;
+      return {
+        eventId: envelope.id,
+        time: envelope.time,
+        component: envelope.source,
+        correlationId: envelope.correlationId ?? null,
+        action: data.action,
+        actor: data.actor,
+        resource: data.resource,
+        outcome: data.outcome,
+        argsDigest: data.argsDigest ?? null,
+        subjectId: data.subjectId ?? null,
+        details: data.details ?? {},
+        source,
+      };
+    } catch (err) {
+      const error = toHubError(err, 'AUDIT_DECODE', source);
+      // An outage of the registry passes; retrying the batch is right. Anything else never will.
+      if (error.retriable) throw error;
+      logger.warn({ ...source, code: error.code }, 'recording an undecodable action record as such');
+      return {
+        eventId: `kafka:${topic}:${partition}:${message.offset}`,
+        time: Number(message.timestamp),
+        component: 'audit',
+        correlationId: null,
+        action: UNDECODABLE,
+        actor: 'tributary.audit',
+        resource: topic,
+        outcome: 'failed',
+        argsDigest: null,
+        subjectId: null,
+        details: { error: `${error.code}: ${error.message}`, value: message.value?.toString('base64') ?? '' },
+        source,
+      };
+    }
+  }
+
+  async function eachBatch(payload: BatchPayloadLike): Promise<void> {
+    const { batch } = payload;
+    const writer = await writerFor(batch.partition);
+    const stored = writer.head().lastSource;
+    const last =
+      stored && stored.topic === batch.topic && stored.partition === batch.partition
+        ? BigInt(stored.offset)
+        : -1n;
+    const fresh = batch.messages.filter((m) => BigInt(m.offset) > last);
+    counts.dropped += batch.messages.length - fresh.length;
+    const first = fresh[0];
+    if (first && last >= 0n && BigInt(first.offset) > last + 1n) {
+      // The group's committed offset is ahead of the store: go back for the missing records once.
+      if (!sought.has(batch.partition)) {
+        sought.add(batch.partition);
+        logger.warn(
+          { partition: batch.partition, stored: String(last), fetched: first.offset },
+          'seeking back to the stored offset',
+        );
+        consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) });
+        return;
+      }
+      logger.error(
+        { partition: batch.partition, missing: `${last + 1n}..${BigInt(first.offset) - 1n}` },
+        'source records are gone (retention?); the chain records where it resumed',
+      );
+    }
+    sought.delete(batch.partition);
+    const records: ActionRecord[] = [];
+    for (const message of fresh) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      records.push(await toRecord(message, batch.topic, batch.partition));
+    }
+    if (records.length > 0) {
+      const entries = await writer.append(records);
+      counts.recorded += entries.length;
+      counts.dropped += records.length - entries.length;
+      const head = writer.head();
+      heads.set(batch.partition, { seq: head.seq, offset: head.lastSource?.offset ?? null });
+    }
+    const done =
+      records.at(-1)?.source.offset ?? (fresh.length === 0 ? batch.messages.at(-1)?.offset : undefined);
+    if (done !== undefined) {
+      payload.resolveOffset(done);
+      await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+    }
+    await payload.heartbeat();
+  }
+
+  async function seekToStored(partitions: number[]): Promise<void> {
+    for (const partition of partitions) {
+      const stored = (await writerFor(partition)).head().lastSource;
+      if (!stored || stored.topic !== config.topic || stored.partition !== partition) continue;
+      consumer!.seek({ topic: config.topic, partition, offset: String(BigInt(stored.offset) + 1n) });
+    }
+  }
+
+  async function run(): Promise<void> {
+    keys = deps.keys ?? (await loadAuditKeys({ keyFile: config.keyFile }));
+    subjectKeys = await openSubjectKeyFile(
+      config.subjectKeyFile ?? join(config.dir, 'subject-keys.json'),
+      keys,
+    );
+    if (keys.development)
+      logger.warn('audit is running with a DEVELOPMENT key file; do not use it in production');
+    consumer = deps.kafka.consumer({
+      groupId: config.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 500,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
+    });
+    // On every (re)assignment start each partition right after its chain's last recorded offset,
+    // whatever the group committed: the store, not Kafka, is the truth of what is recorded.
+    let joinedOnce: () => void = () => {};
+    const joined = new Promise<void>((resolve) => {
+      joinedOnce = resolve;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assigned = (event.payload.memberAssignment as Record<string, number[]>)[config.topic] ?? [];
+      seekToStored(assigned)
+        .catch((err: unknown) => logger.error({ err }, 'could not seek to the stored offsets'))
+        .finally(() => joinedOnce());
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      eachBatch: (payload) => eachBatch(payload as unknown as BatchPayloadLike),
+    });
+    running = true;
+    timer = setInterval(
+      () => {
+        for (const w of writers.values()) {
+          w.then((writer) => writer.checkpointIfDue()).catch((err: unknown) =>
+            logger.error({ err }, 'checkpoint failed'),
+          );
+        }
+      },
+      Math.max(250, Math.min(config.checkpointIntervalMs / 4, 5_000)),
+    );
+    timer.unref();
+    await joined;
+  }
+
+  async function shutdown(): Promise<void> {
+    if (timer) clearInterval(timer);
+    await started?.catch(() => {});
+    await consumer?.disconnect();
+    running = false;
+    // Final checkpoints after the last batch is durable and committed.
+    const results = await Promise.allSettled([...writers.values()].map(async (w) => (await w).close()));
+    for (const r of results)
+      if (r.status === 'rejected') logger.error({ err: r.reason }, 'closing a chain failed');
+  }
+
+  return {
+    start() {
+      if (closed) return Promise.reject(new HubError('AUDIT_CLOSED', 'the audit consumer is closed'));
+      started ??= run();
+      return started;
+    },
+    close() {
+      closed ??= shutdown();
+      return closed;
+    },
+    status() {
+      const chains = Object.fromEntries([...heads].map(([p, h]) => [chainIdForPartition(p), h]));
+      return { running, ...counts, chains };
+    },
+  };
+}
+
+/** The parts of a kafkajs message and batch payload used here (kafkajs stays inside platform/). */
+interface KafkaMessageLike {
+  offset: string;
+  timestamp: string;
+  value: Buffer | null;
+}
+interface BatchPayloadLike {
+  batch: { topic: string; partition: number; messages: KafkaMessageLike[] };
+  resolveOffset(offset: string): void;
+  commitOffsetsIfNecessary(offsets?: unknown): Promise<void>;
+  uncommittedOffsets(): unknown;
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+}

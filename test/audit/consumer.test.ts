@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditConsumer } from '../../audit/consumer.ts';
+import { decryptEntry } from '../../audit/decrypt.ts';
+import { createSegmentStore } from '../../audit/segment-store.ts';
+import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
+import { verifyChain } from '../../audit/verify.ts';
+import { uniqueName } from '../support/names.ts';
+import { actionEvent, auditTestHub, offsets, readChains, waitFor } from './kafka-support.ts';
+import { makeKeys, tempDir } from './support.ts';
+
+let t: Awaited<ReturnType<typeof auditTestHub>>;
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  t = await auditTestHub(3);
+  ({ dir, cleanup } = await tempDir());
+});
+afterAll(async () => {
+  await t?.close();
+  await cleanup?.();
+});
+
+describe('audit consumer with a real broker', () => {
+  it('refuses to start without a key, before touching Kafka or the store', async () => {
+    const consumer = createAuditConsumer(
+      { dir: join(dir, 'nokey'), topic: t.topic, groupId: uniqueName('audit-g') },
+      { kafka: t.kafka, serde: t.hub.serde },
+    );
+    const saved = { file: process.env.TRIBUTARY_AUDIT_KEY_FILE, keys: process.env.TRIBUTARY_AUDIT_KEYS };
+    delete process.env.TRIBUTARY_AUDIT_KEY_FILE;
+    delete process.env.TRIBUTARY_AUDIT_KEYS;
+    try {
+      await expect(consumer.start()).rejects.toMatchObject({ code: 'AUDIT_KEYS_MISSING' });
+    } finally {
+      if (saved.file !== undefined) process.env.TRIBUTARY_AUDIT_KEY_FILE = saved.file;
+      if (saved.keys !== undefined) process.env.TRIBUTARY_AUDIT_KEYS = saved.keys;
+      await consumer.close();
+    }
+    expect(existsSync(join(dir, 'nokey'))).toBe(false);
+  });
+
+  it('records every action once per partition chain, resumes after restart, seeks back when the group ran ahead', async () => {
+    const { keys } = makeKeys();
+    const groupId = uniqueName('audit-g');
+    const config = {
+      dir,
+      topic: t.topic,
+      groupId,
+      checkpointEvery: 50,
+      checkpointIntervalMs: 500,
+      fsync: true,
+    };
+    const produced: string[] = [];
+    const publish = async (from: number, to: number) => {
+      const events = [];
+      for (let i = from; i < to; i++)
+        events.push(actionEvent(i, { subjectId: i % 10 === 0 ? `person-${i % 3}` : null }));
+      await t.hub.producer.publish(t.topic, events);
+      produced.push(...events.map((e) => e.envelope.id));
+    };
+
+    await publish(0, 300);
+    // One record that is not an action: it is recorded as such, not lost and not blocking.
+    await t.hub.producer.publishRaw(t.topic, [{ key: 'x', value: Buffer.from('not avro'), partition: 1 }]);
+    let consumer = createAuditConsumer(config, { kafka: t.kafka, serde: t.hub.serde, keys });
+    await consumer.start();
+    await waitFor('301 recorded', () => consumer.status().recorded === 301);
+    await consumer.close();
+
+    // Restart: the same records are not recorded again; new ones are.
+    await publish(300, 400);
+    consumer = createAuditConsumer(config, { kafka: t.kafka, serde: t.hub.serde, keys });
+    await consumer.start();
+    await waitFor('100 more recorded', () => consumer.status().recorded === 100);
+    await consumer.close();
+
+    // The group's offsets jump to the end (e.g. reset by hand) while 60 actions are unrecorded.
+    await publish(400, 460);
+    const admin = t.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(t.topic);
+    await admin.setOffsets({
+      groupId,
+      topic: t.topic,
+      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
+    await admin.disconnect();
+    expect(await offsets(t.kafka, t.topic, groupId)).toEqual({ end: 461n, committed: 461n });
+    consumer = createAuditConsumer(config, { kafka: t.kafka, serde: t.hub.serde, keys });
+    await consumer.start();
+    await waitFor('60 sought back', () => consumer.status().recorded === 60);
+    await consumer.close();
+
+    const chains = await readChains(dir);
+    expect([...chains.keys()]).toEqual(['0', '1', '2']);
+    const all = [...chains.values()].flat();
+    expect(all).toHaveLength(461);
+    for (const [chain, entries] of chains) {
+      // Each chain is exactly its partition, offsets 0..n-1 in order: no gap, no duplicate.
+      expect(entries.map((e) => e.source)).toEqual(
+        entries.map((_, i) => ({ topic: t.topic, partition: Number(chain), offset: String(i) })),
+      );
+    }
+    const ids = all.filter((e) => e.action !== 'audit.record.undecodable').map((e) => e.eventId);
+    expect(new Set(ids)).toEqual(new Set(produced));
+    const undecodable = all.filter((e) => e.action === 'audit.record.undecodable');
+    expect(undecodable).toMatchObject([{ outcome: 'failed', source: { partition: 1 } }]);
+
+    const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
+    const result = await verifyChain(createSegmentStore({ dir }), keys, { decrypt: true, subjectKeys });
+    expect(result).toMatchObject({ ok: true });
+    const bodies = all.map((e) => decryptEntry(String(e.source.partition), e, keys, subjectKeys));
+    expect(bodies.filter((b) => 'body' in b && b.body.subjectId !== null)).toHaveLength(46);
+    expect(bodies.every((b) => 'body' in b)).toBe(true);
+    // Close wrote a final checkpoint on every chain.
+    expect(result.chains.every((c) => c.unsealed === 0)).toBe(true);
+  });
+});
