@@ -46,6 +46,8 @@ export interface BridgeHttpServer {
   /** Listens; resolves with the base URL and the MCP resource URL (the token audience). */
   start(): Promise<{ url: string; resourceUrl: string }>;
   close(): Promise<void>;
+  /** Where this instance actually listens (differs from the public URL behind a balancer). */
+  address(): AddressInfo;
   /** Available after start(): issue tokens (dev CLI) or inspect sessions (tests). */
   readonly tokens: TokenService;
   readonly sessions: SessionStore;
@@ -212,6 +214,10 @@ export function createBridgeHttpServer(
       return running.tokens;
     },
     sessions,
+    address() {
+      if (!server) throw new HubError('BRIDGE_NOT_STARTED', 'start() the bridge first');
+      return server.address() as AddressInfo;
+    },
     async start() {
       if (server && running)
         return { url: new URL(running.resourceUrl).origin, resourceUrl: running.resourceUrl };

@@ -67,6 +67,8 @@ export interface BridgeFixture {
   login(username: string, password: string): Promise<Response>;
   loginOk(username: string, password: string): Promise<LoginReply>;
   connect(token: string): Promise<Client>;
+  /** Starts another instance sharing Redis, key and public URL (as behind a load balancer); returns its MCP URL. */
+  startPeer(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -90,21 +92,21 @@ export async function startBridgeFixture(
   const actions: BridgeAction[] = [];
   const signingKey = generateSigningKeyPem();
   const directory = options.directory ?? createLdapDirectory({ url: testLdap.url });
-  const bridge = createBridgeHttpServer(
-    { port: 0, redisKeyPrefix: `test-${randomUUID()}:`, ...config },
-    {
-      redis,
-      directory,
-      policy: testPolicy,
-      signingKey,
-      tools: testTools,
-      emitAction: (action) => void actions.push(action),
-      logger: silentLogger(),
-      ...(options.clock ? { clock: options.clock } : {}),
-    },
-  );
+  const redisKeyPrefix = `test-${randomUUID()}:`;
+  const deps = {
+    redis,
+    directory,
+    policy: testPolicy,
+    signingKey,
+    tools: testTools,
+    emitAction: (action: BridgeAction) => void actions.push(action),
+    logger: silentLogger(),
+    ...(options.clock ? { clock: options.clock } : {}),
+  };
+  const bridge = createBridgeHttpServer({ port: 0, redisKeyPrefix, ...config }, deps);
   const { url, resourceUrl } = await bridge.start();
   const clients: Client[] = [];
+  const peers: BridgeHttpServer[] = [];
   const login = (username: string, password: string) =>
     fetch(`${url}/auth/login`, {
       method: 'POST',
@@ -134,8 +136,16 @@ export async function startBridgeFixture(
       clients.push(client);
       return client;
     },
+    async startPeer() {
+      const peer = createBridgeHttpServer({ port: 0, redisKeyPrefix, ...config, publicUrl: url }, deps);
+      peers.push(peer);
+      await peer.start();
+      const address = peer.address();
+      return `http://127.0.0.1:${address.port}/mcp`;
+    },
     async close() {
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      await Promise.all(peers.map((p) => p.close()));
       await bridge.close();
       redis.disconnect();
       await testRedis.release();
