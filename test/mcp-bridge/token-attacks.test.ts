@@ -25,7 +25,7 @@ describe('MCP bridge refuses forged, stale and misdirected tokens', () => {
   /** A token with bob's real session, signed with the bridge's own key, changed in one way. */
   const signed = (overrides: Record<string, unknown>, options: jwt.SignOptions = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    const payload = { ...claims, iat: now, nbf: now, exp: now + 300, ...overrides };
+    const payload: Record<string, unknown> = { ...claims, iat: now, nbf: now, exp: now + 300, ...overrides };
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
     return jwt.sign(payload, fx.signingKey, { algorithm: 'ES256', ...options });
   };
