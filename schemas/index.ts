@@ -2,22 +2,35 @@
  * Public surface of schemas/: the Avro catalog, the Confluent wire-format serde, schema registry
  * clients, compatibility checks and the generated payload types. Import from here only.
  */
-export { catalogFromEntries, defaultSchemasRoot, loadCatalog, SHARED_NAMESPACE, scanCatalog } from './src/catalog.ts';
+
+export type { EventData, EventName, EventTypes } from './generated/types.ts';
 export type { CatalogScan, FileProblem } from './src/catalog.ts';
-export { checkCatalog, COMPATIBILITY_ATTRIBUTE, compatibilityModeOf, DEFAULT_COMPATIBILITY } from './src/check-catalog.ts';
+export {
+  catalogFromEntries,
+  defaultSchemasRoot,
+  loadCatalog,
+  SHARED_NAMESPACE,
+  scanCatalog,
+} from './src/catalog.ts';
 export type { CatalogCheck } from './src/check-catalog.ts';
-export { checkCompatibility, COMPATIBILITY_MODES } from './src/compatibility.ts';
+export {
+  COMPATIBILITY_ATTRIBUTE,
+  checkCatalog,
+  compatibilityModeOf,
+  DEFAULT_COMPATIBILITY,
+} from './src/check-catalog.ts';
 export type { CompatibilityMode, CompatibilityViolation, VersionedSchema } from './src/compatibility.ts';
-export { createConfluentRegistry } from './src/confluent-registry.ts';
+export { COMPATIBILITY_MODES, checkCompatibility } from './src/compatibility.ts';
 export type { ConfluentRegistryOptions } from './src/confluent-registry.ts';
-export { canonicalSchemaText, createEmbeddedRegistry, embeddedSchemaId } from './src/embedded-registry.ts';
+export { createConfluentRegistry } from './src/confluent-registry.ts';
 export type { EmbeddedRegistryOptions } from './src/embedded-registry.ts';
-export { newEnvelope } from './src/envelope.ts';
+export { canonicalSchemaText, createEmbeddedRegistry, embeddedSchemaId } from './src/embedded-registry.ts';
 export type { Envelope, EnvelopeFields, HubEvent } from './src/envelope.ts';
+export { newEnvelope } from './src/envelope.ts';
 export { avscOptions } from './src/logical-types.ts';
 export { registryFromEnv } from './src/registry-from-env.ts';
-export { createSerde, SerdeError, topicNameStrategy } from './src/serde.ts';
 export type { DecodedEvent, EncodableValue, RecordLocation, Serde, SerdeOptions } from './src/serde.ts';
+export { createSerde, SerdeError, topicNameStrategy } from './src/serde.ts';
 export { generateTypes } from './src/typegen.ts';
 export type {
   AvroSchemaJson,
@@ -30,4 +43,3 @@ export type {
   SchemaRegistry,
 } from './src/types.ts';
 export { frame, HEADER_SIZE, MAGIC_BYTE, unframe } from './src/wire.ts';
-export type { EventData, EventName, EventTypes } from './generated/types.ts';

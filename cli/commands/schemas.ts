@@ -2,7 +2,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { HubError } from '../../core/errors.ts';
-import { checkCatalog, compatibilityModeOf, defaultSchemasRoot, generateTypes, loadCatalog } from '../../schemas/index.ts';
+import {
+  checkCatalog,
+  compatibilityModeOf,
+  defaultSchemasRoot,
+  generateTypes,
+  loadCatalog,
+} from '../../schemas/index.ts';
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -12,19 +18,23 @@ function out(line: string): void {
 export function registerSchemasCommands(program: Command): void {
   const schemas = program
     .command('schemas')
-    .description('Avro schemas: compatibility and defaults check, catalog listing, generated TypeScript types');
+    .description(
+      'Avro schemas: compatibility and defaults check, catalog listing, generated TypeScript types',
+    );
 
   schemas
     .command('check')
-    .description('Check every schema: valid defaults, docs, conventions, and each version against earlier ones per its compatibility mode')
+    .description(
+      'Check every schema: valid defaults, docs, conventions, and each version against earlier ones per its compatibility mode',
+    )
     .option('--dir <root>', 'schemas root folder', defaultSchemasRoot)
     .action(async (opts: { dir: string }) => {
       const result = await checkCatalog(path.resolve(opts.dir));
-      for (const p of result.problems) process.stderr.write(`${p.rule}: ${p.message}${p.path ? ` (field ${p.path})` : ''}\n`);
+      for (const p of result.problems) process.stderr.write(`${p.rule}: ${p.message}\n`);
       for (const v of result.violations) process.stderr.write(`incompatible: ${v.message}\n`);
       const failures = result.problems.length + result.violations.length;
       if (failures > 0) {
-        const first = result.violations[0] ?? result.problems[0];
+        const first = result.problems[0] ?? result.violations[0];
         throw new HubError('SCHEMAS_CHECK_FAILED', `schemas check: ${failures} problem(s) in ${opts.dir}`, {
           where: { field: first?.path || undefined },
           hint: 'give added/removed fields a default, keep types to Avro promotions, or add a new version with a new name',
@@ -43,12 +53,21 @@ export function registerSchemasCommands(program: Command): void {
       const catalog = await loadCatalog(path.resolve(opts.dir));
       const rows = catalog.names().map((name) => {
         const latest = catalog.latest(name);
-        const versions = catalog.versions(name).map((e) => `v${e.version}`).join(',');
+        const versions = catalog
+          .versions(name)
+          .map((e) => `v${e.version}`)
+          .join(',');
         return [name, versions, compatibilityModeOf(latest), latest.file];
       });
       const header = ['SCHEMA', 'VERSIONS', 'MODE', 'FILE'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-      for (const row of [header, ...rows]) out(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+      for (const row of [header, ...rows])
+        out(
+          row
+            .map((c, i) => c.padEnd(widths[i] ?? 0))
+            .join('  ')
+            .trimEnd(),
+        );
     });
 
   schemas

@@ -86,6 +86,664 @@ export interface Envelope {
 }
 
 /**
+ * An account was created or changed in the CRM.
+ *
+ * Avro: tributary.crm.AccountChanged
+ */
+export interface CrmAccountChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** An account was created or changed in the CRM. */
+  data: CrmAccountChangedData;
+}
+
+/**
+ * An account was created or changed in the CRM.
+ *
+ * Avro: tributary.crm.AccountChangedData
+ */
+export interface CrmAccountChangedData {
+  /** CRM record id (Salesforce Id). */
+  accountId: string;
+  /** External id (ExtId__c) used for upserts. */
+  externalId?: null | string;
+  /** Account name. */
+  name: string;
+  /** Industry. */
+  industry?: null | string;
+  /** Annual revenue. */
+  annualRevenue?: null | string;
+  /** Billing city. */
+  billingCity?: null | string;
+  /** Billing country. */
+  billingCountry?: null | string;
+  /** Main phone number. */
+  phone?: null | string;
+  /** Web site URL. */
+  website?: null | string;
+  /** When the record was last changed in the CRM (SystemModstamp) (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * Command: create or update an account by external id (null leaves a field unchanged).
+ *
+ * Avro: tributary.crm.AccountUpsert
+ */
+export interface CrmAccountUpsert {
+  /** Common event metadata; the envelope id is the idempotency key of the push. */
+  envelope: Envelope;
+  /** Command: create or update an account by external id (null leaves a field unchanged). */
+  data: CrmAccountUpsertData;
+}
+
+/**
+ * Command: create or update an account by external id (null leaves a field unchanged).
+ *
+ * Avro: tributary.crm.AccountUpsertData
+ */
+export interface CrmAccountUpsertData {
+  /** External id (ExtId__c); the account is created when none has it. */
+  externalId: string;
+  /** Account name (required when creating). */
+  name?: null | string;
+  /** Industry. */
+  industry?: null | string;
+  /** Annual revenue. */
+  annualRevenue?: null | string;
+  /** Billing city. */
+  billingCity?: null | string;
+  /** Billing country. */
+  billingCountry?: null | string;
+  /** Main phone number. */
+  phone?: null | string;
+  /** Web site URL. */
+  website?: null | string;
+}
+
+/**
+ * Outcome of a CRM account push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.crm.AccountUpsertResult
+ */
+export interface CrmAccountUpsertResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Outcome of a CRM account push: succeeded or failed, with the system answer. */
+  data: CrmAccountUpsertResultData;
+}
+
+/**
+ * Outcome of a CRM account push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.crm.AccountUpsertResultData
+ */
+export interface CrmAccountUpsertResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** External id the command was about. */
+  externalId: string;
+  /** Outcome of the push. */
+  outcome: CrmAccountUpsertResultOutcome;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gave the record (its own primary key), when known. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Body of the system answer as JSON text (truncated to 4 KB). */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system applied the change; failed: it did not and will not.
+ *
+ * Avro: tributary.crm.AccountUpsertResultOutcome
+ */
+export type CrmAccountUpsertResultOutcome = 'succeeded' | 'failed';
+
+/**
+ * A contact was created or changed in the CRM.
+ *
+ * Avro: tributary.crm.ContactChanged
+ */
+export interface CrmContactChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** A contact was created or changed in the CRM. */
+  data: CrmContactChangedData;
+}
+
+/**
+ * A contact was created or changed in the CRM.
+ *
+ * Avro: tributary.crm.ContactChangedData
+ */
+export interface CrmContactChangedData {
+  /** CRM record id (Salesforce Id). */
+  contactId: string;
+  /** Account the contact belongs to. */
+  accountId?: null | string;
+  /** External id (ExtId__c) used for upserts. */
+  externalId?: null | string;
+  /** First name. */
+  firstName?: null | string;
+  /** Last name. */
+  lastName: string;
+  /** E-mail address. */
+  email?: null | string;
+  /** Phone number. */
+  phone?: null | string;
+  /** Job title. */
+  title?: null | string;
+  /** When the record was last changed in the CRM (SystemModstamp) (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * Command: create or update a contact by external id (null leaves a field unchanged).
+ *
+ * Avro: tributary.crm.ContactUpsert
+ */
+export interface CrmContactUpsert {
+  /** Common event metadata; the envelope id is the idempotency key of the push. */
+  envelope: Envelope;
+  /** Command: create or update a contact by external id (null leaves a field unchanged). */
+  data: CrmContactUpsertData;
+}
+
+/**
+ * Command: create or update a contact by external id (null leaves a field unchanged).
+ *
+ * Avro: tributary.crm.ContactUpsertData
+ */
+export interface CrmContactUpsertData {
+  /** External id (ExtId__c); the contact is created when none has it. */
+  externalId: string;
+  /** CRM id of the account. */
+  accountId?: null | string;
+  /** First name. */
+  firstName?: null | string;
+  /** Last name (required when creating). */
+  lastName?: null | string;
+  /** E-mail address. */
+  email?: null | string;
+  /** Phone number. */
+  phone?: null | string;
+  /** Job title. */
+  title?: null | string;
+}
+
+/**
+ * Outcome of a CRM contact push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.crm.ContactUpsertResult
+ */
+export interface CrmContactUpsertResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Outcome of a CRM contact push: succeeded or failed, with the system answer. */
+  data: CrmContactUpsertResultData;
+}
+
+/**
+ * Outcome of a CRM contact push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.crm.ContactUpsertResultData
+ */
+export interface CrmContactUpsertResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** External id the command was about. */
+  externalId: string;
+  /** Outcome of the push. */
+  outcome: CrmContactUpsertResultOutcome;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gave the record (its own primary key), when known. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Body of the system answer as JSON text (truncated to 4 KB). */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system applied the change; failed: it did not and will not.
+ *
+ * Avro: tributary.crm.ContactUpsertResultOutcome
+ */
+export type CrmContactUpsertResultOutcome = 'succeeded' | 'failed';
+
+/**
+ * An opportunity was created or changed in the CRM.
+ *
+ * Avro: tributary.crm.OpportunityChanged
+ */
+export interface CrmOpportunityChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** An opportunity was created or changed in the CRM. */
+  data: CrmOpportunityChangedData;
+}
+
+/**
+ * An opportunity was created or changed in the CRM.
+ *
+ * Avro: tributary.crm.OpportunityChangedData
+ */
+export interface CrmOpportunityChangedData {
+  /** CRM record id (Salesforce Id). */
+  opportunityId: string;
+  /** Account of the opportunity. */
+  accountId?: null | string;
+  /** External id (ExtId__c). */
+  externalId?: null | string;
+  /** Opportunity name. */
+  name: string;
+  /** Sales stage (StageName). */
+  stage: string;
+  /** Expected amount. */
+  amount?: null | string;
+  /** Expected close date. */
+  closeDate: number;
+  /** Win probability in percent. */
+  probability?: null | number;
+  /** When the record was last changed in the CRM (SystemModstamp) (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * A customer was created or changed in the ERP.
+ *
+ * Avro: tributary.erp.CustomerChanged
+ */
+export interface ErpCustomerChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** A customer was created or changed in the ERP. */
+  data: ErpCustomerChangedData;
+}
+
+/**
+ * A customer was created or changed in the ERP.
+ *
+ * Avro: tributary.erp.CustomerChangedData
+ */
+export interface ErpCustomerChangedData {
+  /** Customer number (OData key ID). */
+  customerId: string;
+  /** Customer name. */
+  name: string;
+  /** Contact e-mail address. */
+  email?: null | string;
+  /** ISO 3166-1 alpha-2 country code. */
+  country?: null | string;
+  /** Credit limit in EUR. */
+  creditLimit?: null | string;
+  /** When the record was last changed in the ERP (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * An invoice was created or changed in the ERP.
+ *
+ * Avro: tributary.erp.InvoiceChanged
+ */
+export interface ErpInvoiceChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** An invoice was created or changed in the ERP. */
+  data: ErpInvoiceChangedData;
+}
+
+/**
+ * An invoice was created or changed in the ERP.
+ *
+ * Avro: tributary.erp.InvoiceChangedData
+ */
+export interface ErpInvoiceChangedData {
+  /** Invoice number (OData key ID). */
+  invoiceId: string;
+  /** Sales order the invoice bills. */
+  orderId?: null | string;
+  /** Customer billed. */
+  customerId?: null | string;
+  /** Invoice amount. */
+  amount: string;
+  /** ISO 4217 currency of the amount. */
+  currency: string;
+  /** Payment due date. */
+  dueDate?: null | number;
+  /** True once the invoice is paid. */
+  paid: boolean;
+  /** When the record was last changed in the ERP (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * A sales order was created or changed in the ERP (OData SalesOrders with expanded items).
+ *
+ * Avro: tributary.erp.SalesOrderChanged
+ */
+export interface ErpSalesOrderChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** A sales order was created or changed in the ERP (OData SalesOrders with expanded items). */
+  data: ErpSalesOrderChangedData;
+}
+
+/**
+ * A sales order was created or changed in the ERP (OData SalesOrders with expanded items).
+ *
+ * Avro: tributary.erp.SalesOrderChangedData
+ */
+export interface ErpSalesOrderChangedData {
+  /** Sales order number (OData key ID). */
+  orderId: string;
+  /** Customer number the order belongs to. */
+  customerId?: null | string;
+  /** Order status as the ERP names it (open, released, delivered, ...). */
+  status: string;
+  /** ISO 4217 currency of the amounts. */
+  currency: string;
+  /** Net order amount in the order currency. */
+  netAmount?: null | string;
+  /** Date the order was placed. */
+  orderDate?: null | number;
+  /** Order lines. */
+  items: Array<ErpSalesOrderItem>;
+  /** ETag of this version; a push may send it as If-Match. */
+  etag?: null | string;
+  /** When the record was last changed in the ERP (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * One line of a sales order.
+ *
+ * Avro: tributary.erp.SalesOrderItem
+ */
+export interface ErpSalesOrderItem {
+  /** Line number within the order. */
+  line: number;
+  /** Product number. */
+  product: string;
+  /** Ordered quantity. */
+  quantity: string;
+  /** Price of one unit in the order currency. */
+  unitPrice: string;
+}
+
+/**
+ * Command: create a sales order, or update the fields given (null leaves a field unchanged).
+ *
+ * Avro: tributary.erp.SalesOrderUpsert
+ */
+export interface ErpSalesOrderUpsert {
+  /** Common event metadata; the envelope id is the idempotency key of the push. */
+  envelope: Envelope;
+  /** Command: create a sales order, or update the fields given (null leaves a field unchanged). */
+  data: ErpSalesOrderUpsertData;
+}
+
+/**
+ * Command: create a sales order, or update the fields given (null leaves a field unchanged).
+ *
+ * Avro: tributary.erp.SalesOrderUpsertData
+ */
+export interface ErpSalesOrderUpsertData {
+  /** Sales order number; created when it does not exist. */
+  orderId: string;
+  /** Customer number. */
+  customerId?: null | string;
+  /** New status. */
+  status?: null | string;
+  /** ISO 4217 currency. */
+  currency?: null | string;
+  /** Net order amount. */
+  netAmount?: null | string;
+  /** Order date. */
+  orderDate?: null | number;
+  /** Order lines; only used when the order is created. */
+  items?: null | Array<ErpSalesOrderUpsertItem>;
+  /** ETag the caller last saw; the update fails with a conflict when the order changed since. Null: update whatever is there. */
+  ifMatch?: null | string;
+}
+
+/**
+ * One line of the order to create.
+ *
+ * Avro: tributary.erp.SalesOrderUpsertItem
+ */
+export interface ErpSalesOrderUpsertItem {
+  /** Line number within the order. */
+  line: number;
+  /** Product number. */
+  product: string;
+  /** Ordered quantity. */
+  quantity: string;
+  /** Price of one unit in the order currency. */
+  unitPrice: string;
+}
+
+/**
+ * Outcome of a sales order push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.erp.SalesOrderUpsertResult
+ */
+export interface ErpSalesOrderUpsertResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Outcome of a sales order push: succeeded or failed, with the system answer. */
+  data: ErpSalesOrderUpsertResultData;
+}
+
+/**
+ * Outcome of a sales order push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.erp.SalesOrderUpsertResultData
+ */
+export interface ErpSalesOrderUpsertResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** Sales order number the command was about. */
+  orderId: string;
+  /** Outcome of the push. */
+  outcome: ErpSalesOrderUpsertResultOutcome;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gave the record (its own primary key), when known. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Body of the system answer as JSON text (truncated to 4 KB). */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system applied the change; failed: it did not and will not.
+ *
+ * Avro: tributary.erp.SalesOrderUpsertResultOutcome
+ */
+export type ErpSalesOrderUpsertResultOutcome = 'succeeded' | 'failed';
+
+/**
+ * An employee (SCIM User with the enterprise extension) was created, changed or deactivated in HR.
+ *
+ * Avro: tributary.hr.EmployeeChanged
+ */
+export interface HrEmployeeChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** An employee (SCIM User with the enterprise extension) was created, changed or deactivated in HR. */
+  data: HrEmployeeChangedData;
+}
+
+/**
+ * An employee (SCIM User with the enterprise extension) was created, changed or deactivated in HR.
+ *
+ * Avro: tributary.hr.EmployeeChangedData
+ */
+export interface HrEmployeeChangedData {
+  /** SCIM resource id. */
+  userId: string;
+  /** Unique login name. */
+  userName: string;
+  /** Given name. */
+  givenName?: null | string;
+  /** Family name. */
+  familyName?: null | string;
+  /** Primary e-mail address. */
+  email?: null | string;
+  /** False once the employee is deactivated. */
+  active: boolean;
+  /** Employee number (enterprise extension). */
+  employeeNumber?: null | string;
+  /** Department (enterprise extension). */
+  department?: null | string;
+  /** SCIM id of the manager (enterprise extension). */
+  managerId?: null | string;
+  /** When the record was last changed in the HR system (meta.lastModified) (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * Outcome of a HR employee push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.hr.EmployeeCommandResult
+ */
+export interface HrEmployeeCommandResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Outcome of a HR employee push: succeeded or failed, with the system answer. */
+  data: HrEmployeeCommandResultData;
+}
+
+/**
+ * Outcome of a HR employee push: succeeded or failed, with the system answer.
+ *
+ * Avro: tributary.hr.EmployeeCommandResultData
+ */
+export interface HrEmployeeCommandResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** Login name the command was about. */
+  userName: string;
+  /** Outcome of the push. */
+  outcome: HrEmployeeCommandResultOutcome;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gave the record (its own primary key), when known. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Body of the system answer as JSON text (truncated to 4 KB). */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system applied the change; failed: it did not and will not.
+ *
+ * Avro: tributary.hr.EmployeeCommandResultOutcome
+ */
+export type HrEmployeeCommandResultOutcome = 'succeeded' | 'failed';
+
+/**
+ * Command: deactivate an employee (active=false); the account stays for the records.
+ *
+ * Avro: tributary.hr.EmployeeDeactivate
+ */
+export interface HrEmployeeDeactivate {
+  /** Common event metadata; the envelope id is the idempotency key of the push. */
+  envelope: Envelope;
+  /** Command: deactivate an employee (active=false); the account stays for the records. */
+  data: HrEmployeeDeactivateData;
+}
+
+/**
+ * Command: deactivate an employee (active=false); the account stays for the records.
+ *
+ * Avro: tributary.hr.EmployeeDeactivateData
+ */
+export interface HrEmployeeDeactivateData {
+  /** Login name of the employee to deactivate. */
+  userName: string;
+}
+
+/**
+ * Command: create an employee, or update the fields given by PATCH operations (null leaves a field unchanged).
+ *
+ * Avro: tributary.hr.EmployeeUpsert
+ */
+export interface HrEmployeeUpsert {
+  /** Common event metadata; the envelope id is the idempotency key of the push. */
+  envelope: Envelope;
+  /** Command: create an employee, or update the fields given by PATCH operations (null leaves a field unchanged). */
+  data: HrEmployeeUpsertData;
+}
+
+/**
+ * Command: create an employee, or update the fields given by PATCH operations (null leaves a field unchanged).
+ *
+ * Avro: tributary.hr.EmployeeUpsertData
+ */
+export interface HrEmployeeUpsertData {
+  /** Unique login name; the employee is created when none has it. */
+  userName: string;
+  /** Given name. */
+  givenName?: null | string;
+  /** Family name. */
+  familyName?: null | string;
+  /** Primary e-mail address. */
+  email?: null | string;
+  /** Active flag. */
+  active?: null | boolean;
+  /** Employee number. */
+  employeeNumber?: null | string;
+  /** Department. */
+  department?: null | string;
+  /** SCIM id of the manager. */
+  managerId?: null | string;
+}
+
+/**
+ * A group was created or changed in HR.
+ *
+ * Avro: tributary.hr.GroupChanged
+ */
+export interface HrGroupChanged {
+  /** Common event metadata; id is derived from system, entity, key and modification stamp, so a re-read change keeps its id. */
+  envelope: Envelope;
+  /** A group was created or changed in HR. */
+  data: HrGroupChangedData;
+}
+
+/**
+ * A group was created or changed in HR.
+ *
+ * Avro: tributary.hr.GroupChangedData
+ */
+export interface HrGroupChangedData {
+  /** SCIM resource id. */
+  groupId: string;
+  /** Group name. */
+  displayName: string;
+  /** SCIM ids of the members. */
+  memberIds: Array<string>;
+  /** When the record was last changed in the HR system (meta.lastModified) (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
  * Why a job failed.
  *
  * Avro: tributary.media.AudioTranscribeJobError
@@ -848,6 +1506,23 @@ export interface OpsComponentStatusChangedData {
 /** Every event record by Avro full name: what `Serde.encode(topic, name, value)` accepts. */
 export interface EventTypes {
   "tributary.audit.Action": AuditAction;
+  "tributary.crm.AccountChanged": CrmAccountChanged;
+  "tributary.crm.AccountUpsert": CrmAccountUpsert;
+  "tributary.crm.AccountUpsertResult": CrmAccountUpsertResult;
+  "tributary.crm.ContactChanged": CrmContactChanged;
+  "tributary.crm.ContactUpsert": CrmContactUpsert;
+  "tributary.crm.ContactUpsertResult": CrmContactUpsertResult;
+  "tributary.crm.OpportunityChanged": CrmOpportunityChanged;
+  "tributary.erp.CustomerChanged": ErpCustomerChanged;
+  "tributary.erp.InvoiceChanged": ErpInvoiceChanged;
+  "tributary.erp.SalesOrderChanged": ErpSalesOrderChanged;
+  "tributary.erp.SalesOrderUpsert": ErpSalesOrderUpsert;
+  "tributary.erp.SalesOrderUpsertResult": ErpSalesOrderUpsertResult;
+  "tributary.hr.EmployeeChanged": HrEmployeeChanged;
+  "tributary.hr.EmployeeCommandResult": HrEmployeeCommandResult;
+  "tributary.hr.EmployeeDeactivate": HrEmployeeDeactivate;
+  "tributary.hr.EmployeeUpsert": HrEmployeeUpsert;
+  "tributary.hr.GroupChanged": HrGroupChanged;
   "tributary.media.AudioTranscribeRequest": MediaAudioTranscribeRequest;
   "tributary.media.AudioTranscribeResult": MediaAudioTranscribeResult;
   "tributary.media.ChartRenderRequest": MediaChartRenderRequest;
@@ -867,6 +1542,23 @@ export const latestVersions = {
   "tributary.audit.Action": 1,
   "tributary.common.BlobRef": 1,
   "tributary.common.Envelope": 1,
+  "tributary.crm.AccountChanged": 1,
+  "tributary.crm.AccountUpsert": 1,
+  "tributary.crm.AccountUpsertResult": 1,
+  "tributary.crm.ContactChanged": 1,
+  "tributary.crm.ContactUpsert": 1,
+  "tributary.crm.ContactUpsertResult": 1,
+  "tributary.crm.OpportunityChanged": 1,
+  "tributary.erp.CustomerChanged": 1,
+  "tributary.erp.InvoiceChanged": 1,
+  "tributary.erp.SalesOrderChanged": 1,
+  "tributary.erp.SalesOrderUpsert": 1,
+  "tributary.erp.SalesOrderUpsertResult": 1,
+  "tributary.hr.EmployeeChanged": 1,
+  "tributary.hr.EmployeeCommandResult": 1,
+  "tributary.hr.EmployeeDeactivate": 1,
+  "tributary.hr.EmployeeUpsert": 1,
+  "tributary.hr.GroupChanged": 1,
   "tributary.media.AudioTranscribeRequest": 1,
   "tributary.media.AudioTranscribeResult": 1,
   "tributary.media.ChartRenderRequest": 1,

@@ -7,7 +7,7 @@ import { inlineSharedTypes } from './inline-common.ts';
 import { avscOptions } from './logical-types.ts';
 import { definedName, isNamedDefinition } from './names.ts';
 import type { AvroSchemaJson, AvroSchemaObject, CatalogEntry, SchemaCatalog } from './types.ts';
-import { findSchemaProblems, type SchemaProblem } from './validate.ts';
+import { explainParseError, findSchemaProblems, type SchemaProblem } from './validate.ts';
 
 /** Namespace whose named types every other schema may reference by name (inlined on load). */
 export const SHARED_NAMESPACE = 'tributary.common';
@@ -48,17 +48,27 @@ async function listAvsc(root: string, rel = ''): Promise<string[]> {
   const out: string[] = [];
   for (const d of dirents.sort((a, b) => a.name.localeCompare(b.name))) {
     const child = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory() && !SKIPPED_DIRS.has(d.name) && !d.name.startsWith('.')) out.push(...(await listAvsc(root, child)));
+    if (d.isDirectory() && !SKIPPED_DIRS.has(d.name) && !d.name.startsWith('.'))
+      out.push(...(await listAvsc(root, child)));
     else if (d.isFile() && d.name.endsWith('.avsc')) out.push(child);
   }
   return out;
 }
 
-async function readSchemaFile(root: string, file: string, problems: FileProblem[]): Promise<SchemaFile | undefined> {
+async function readSchemaFile(
+  root: string,
+  file: string,
+  problems: FileProblem[],
+): Promise<SchemaFile | undefined> {
   const base = path.posix.basename(file);
   const match = FILE_NAME.exec(base);
   if (!match) {
-    problems.push({ file, path: '', rule: 'file-name', message: `${file}: name must be <kebab-name>.v<N>.avsc` });
+    problems.push({
+      file,
+      path: '',
+      rule: 'file-name',
+      message: `${file}: name must be <kebab-name>.v<N>.avsc`,
+    });
     return undefined;
   }
   let raw: unknown;
@@ -69,7 +79,12 @@ async function readSchemaFile(root: string, file: string, problems: FileProblem[
     return undefined;
   }
   if (!isNamedDefinition(raw)) {
-    problems.push({ file, path: '', rule: 'invalid-schema', message: `${file}: top level must be a named type` });
+    problems.push({
+      file,
+      path: '',
+      rule: 'invalid-schema',
+      message: `${file}: top level must be a named type`,
+    });
     return undefined;
   }
   const segments = file.split('/');
@@ -99,7 +114,12 @@ export async function scanCatalog(root: string = defaultSchemasRoot): Promise<Ca
     const key = `${f.name}@${f.version}`;
     const other = seen.get(key);
     if (other) {
-      problems.push({ file: f.file, path: '', rule: 'duplicate-version', message: `${f.file}: ${f.name} v${f.version} is also defined in ${other}` });
+      problems.push({
+        file: f.file,
+        path: '',
+        rule: 'duplicate-version',
+        message: `${f.file}: ${f.name} v${f.version} is also defined in ${other}`,
+      });
     }
     seen.set(key, f.file);
   }
@@ -123,7 +143,12 @@ export async function scanCatalog(root: string = defaultSchemasRoot): Promise<Ca
       const type = avro.Type.forSchema(schema as avro.Schema, avscOptions());
       entries.push({ name: f.name, version: f.version, file: f.file, schema, type });
     } catch (err) {
-      problems.push({ file: f.file, path: '', rule: 'invalid-schema', message: `${f.file}: ${(err as Error).message}` });
+      problems.push({
+        file: f.file,
+        path: '',
+        rule: 'invalid-schema',
+        message: `${f.file}: ${explainParseError(err)}`,
+      });
     }
   }
   return { files, entries, problems };

@@ -1,6 +1,17 @@
-import avro from 'avsc';
-import { catalogFromEntries, defaultSchemasRoot, type FileProblem, SHARED_NAMESPACE, scanCatalog } from './catalog.ts';
-import { COMPATIBILITY_MODES, type CompatibilityMode, type CompatibilityViolation, checkCompatibility } from './compatibility.ts';
+import type avro from 'avsc';
+import {
+  catalogFromEntries,
+  defaultSchemasRoot,
+  type FileProblem,
+  SHARED_NAMESPACE,
+  scanCatalog,
+} from './catalog.ts';
+import {
+  COMPATIBILITY_MODES,
+  type CompatibilityMode,
+  type CompatibilityViolation,
+  checkCompatibility,
+} from './compatibility.ts';
 import type { CatalogEntry, SchemaCatalog } from './types.ts';
 
 /**
@@ -14,7 +25,9 @@ export const DEFAULT_COMPATIBILITY: CompatibilityMode = 'BACKWARD';
 /** Mode declared by one version, or the default. */
 export function compatibilityModeOf(entry: CatalogEntry): CompatibilityMode {
   const declared = entry.schema[COMPATIBILITY_ATTRIBUTE];
-  return COMPATIBILITY_MODES.includes(declared as CompatibilityMode) ? (declared as CompatibilityMode) : DEFAULT_COMPATIBILITY;
+  return COMPATIBILITY_MODES.includes(declared as CompatibilityMode)
+    ? (declared as CompatibilityMode)
+    : DEFAULT_COMPATIBILITY;
 }
 
 export interface CatalogCheck {
@@ -29,7 +42,10 @@ export interface CatalogCheck {
 }
 
 function kebab(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z])([A-Z][a-z])/g, '$1-$2').toLowerCase();
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
 }
 
 /** The repository's conventions for event files (see the project rules on Avro). */
@@ -40,22 +56,28 @@ function conventionProblems(entry: CatalogEntry): FileProblem[] {
   };
   const mode = entry.schema[COMPATIBILITY_ATTRIBUTE];
   if (mode !== undefined && !COMPATIBILITY_MODES.includes(mode as CompatibilityMode)) {
-    problem(`${COMPATIBILITY_ATTRIBUTE} must be one of ${COMPATIBILITY_MODES.join(', ')}, not ${JSON.stringify(mode)}`);
+    problem(
+      `${COMPATIBILITY_ATTRIBUTE} must be one of ${COMPATIBILITY_MODES.join(', ')}, not ${JSON.stringify(mode)}`,
+    );
   }
   const segments = entry.file.split('/');
   const domain = segments.length > 1 ? segments[0] : '';
   const local = entry.name.split('.').at(-1) ?? '';
   const base = (segments.at(-1) ?? '').replace(/(\.v\d+)?\.avsc$/, '');
-  if (entry.name !== `tributary.${domain}.${local}`) problem(`record ${entry.name} must be named tributary.${domain}.<Name> (its folder)`);
+  if (entry.name !== `tributary.${domain}.${local}`)
+    problem(`record ${entry.name} must be named tributary.${domain}.<Name> (its folder)`);
   if (kebab(local) !== base) problem(`file name ${base} should be ${kebab(local)} for record ${local}`);
   if (entry.name.startsWith(`${SHARED_NAMESPACE}.`)) return out;
   const record = entry.type as avro.types.RecordType;
   const names = (record.fields ?? []).map((f) => f.name);
-  if (names.join(',') !== 'envelope,data') problem(`an event record has exactly the fields envelope, data (found ${names.join(', ')})`);
+  if (names.join(',') !== 'envelope,data')
+    problem(`an event record has exactly the fields envelope, data (found ${names.join(', ')})`);
   const envelope = record.fields?.find((f) => f.name === 'envelope');
-  if (envelope && envelope.type.name !== `${SHARED_NAMESPACE}.Envelope`) problem('field envelope must be tributary.common.Envelope', 'envelope');
+  if (envelope && envelope.type.name !== `${SHARED_NAMESPACE}.Envelope`)
+    problem('field envelope must be tributary.common.Envelope', 'envelope');
   const data = record.fields?.find((f) => f.name === 'data');
-  if (data && (data.type as avro.Type & { typeName: string }).typeName !== 'record') problem('field data must be a record', 'data');
+  if (data && (data.type as avro.Type & { typeName: string }).typeName !== 'record')
+    problem('field data must be a record', 'data');
   return out;
 }
 

@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { DecimalType, UuidType, avscOptions } from './logical-types.ts';
+import { avscOptions, DecimalType, UuidType } from './logical-types.ts';
 import type { AvroSchemaJson } from './types.ts';
 
 /**
@@ -84,23 +84,37 @@ function nameMatches(reader: T, writer: T): boolean {
 function shallowMatch(reader: avro.Type, writer: avro.Type): boolean {
   const r = kindOf(reader);
   const w = kindOf(writer);
-  if (['record', 'error', 'enum', 'fixed'].includes(r.typeName)) return r.typeName === w.typeName && nameMatches(r, w);
+  if (['record', 'error', 'enum', 'fixed'].includes(r.typeName))
+    return r.typeName === w.typeName && nameMatches(r, w);
   return r.typeName === w.typeName || (PROMOTIONS[w.typeName] ?? []).includes(r.typeName);
 }
 
 /** Every problem a `reader` has reading data written with `writer`; empty when they resolve. */
-export function readProblems(reader: avro.Type, writer: avro.Type, path = '', seen = new Set<string>()): ReadProblem[] {
+export function readProblems(
+  reader: avro.Type,
+  writer: avro.Type,
+  path = '',
+  seen = new Set<string>(),
+): ReadProblem[] {
   const at = path || '(root)';
   if (isUnion(writer)) {
     return branches(writer).flatMap((branch) => readProblems(reader, branch, path, seen));
   }
   if (isUnion(reader)) {
     const options = branches(reader);
-    const exact = options.find((b) => shallowMatch(b, writer) && kindOf(b).typeName === kindOf(writer).typeName);
+    const exact = options.find(
+      (b) => shallowMatch(b, writer) && kindOf(b).typeName === kindOf(writer).typeName,
+    );
     const match = exact ?? options.find((b) => shallowMatch(b, writer));
     if (!match) {
       const text = `field ${at}: union ${label(reader)} has no branch for ${label(writer)}`;
-      return [{ path, rule: 'union-branch-missing', detail: [`${text} (branch removed)`, `${text} (branch added)`] }];
+      return [
+        {
+          path,
+          rule: 'union-branch-missing',
+          detail: [`${text} (branch removed)`, `${text} (branch added)`],
+        },
+      ];
     }
     return readProblems(match, writer, path, seen);
   }
@@ -143,7 +157,10 @@ export function readProblems(reader: avro.Type, writer: avro.Type, path = '', se
           {
             path: fieldPath,
             rule: 'field-without-default',
-            detail: [`field ${fieldPath} added without a default`, `field ${fieldPath} removed but has no default in the older schema`],
+            detail: [
+              `field ${fieldPath} added without a default`,
+              `field ${fieldPath} removed but has no default in the older schema`,
+            ],
           },
         ];
       });
@@ -157,7 +174,10 @@ export function readProblems(reader: avro.Type, writer: avro.Type, path = '', se
         {
           path,
           rule: 'enum-symbol-missing',
-          detail: [`field ${at}: enum ${r.name} symbol(s) ${list} removed (and no enum default)`, `field ${at}: enum ${r.name} symbol(s) ${list} added (older readers have no enum default)`],
+          detail: [
+            `field ${at}: enum ${r.name} symbol(s) ${list} removed (and no enum default)`,
+            `field ${at}: enum ${r.name} symbol(s) ${list} added (older readers have no enum default)`,
+          ],
         },
       ];
     }
@@ -212,7 +232,10 @@ export interface CompatibilityViolation {
   message: string;
 }
 
-function normalize(s: VersionedSchema, fallbackVersion: number): { name: string; version: number; type: avro.Type } {
+function normalize(
+  s: VersionedSchema,
+  fallbackVersion: number,
+): { name: string; version: number; type: avro.Type } {
   if (typeof s === 'object' && s !== null && 'type' in s && s.type instanceof avro.Type) {
     return s as { name: string; version: number; type: avro.Type };
   }

@@ -38,7 +38,12 @@ export function createConfluentRegistry(options: ConfluentRegistryOptions): Sche
   const schemasById = new Map<number, AvroSchemaJson>();
 
   /** Calls the registry; resolves to undefined on 404 when `notFoundOk`. */
-  const call = async <T>(method: string, path: string, body?: unknown, notFoundOk = false): Promise<T | undefined> => {
+  const call = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    notFoundOk = false,
+  ): Promise<T | undefined> => {
     let res: Response;
     try {
       res = await doFetch(`${base}${path}`, {
@@ -60,14 +65,17 @@ export function createConfluentRegistry(options: ConfluentRegistryOptions): Sche
     const info = (parsed ?? {}) as RegistryErrorBody;
     const detail = `${method} ${path}: HTTP ${res.status}${info.error_code ? ` (error ${info.error_code})` : ''}: ${info.message ?? text.slice(0, 200)}`;
     if (res.status === 404 && notFoundOk) return undefined;
-    if (res.status >= 500) throw new HubError('SCHEMA_REGISTRY_ERROR', `schema registry failed: ${detail}`, { retriable: true });
+    if (res.status >= 500)
+      throw new HubError('SCHEMA_REGISTRY_ERROR', `schema registry failed: ${detail}`, { retriable: true });
     if (res.status === 401 || res.status === 403) {
       throw new HubError('SCHEMA_REGISTRY_AUTH', `schema registry refused credentials: ${detail}`, {
         hint: 'set SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD',
       });
     }
-    if (res.status === 409) throw new HubError('SCHEMA_INCOMPATIBLE', `schema registry: incompatible schema: ${detail}`);
-    if (res.status === 422) throw new HubError('SCHEMA_REJECTED', `schema registry rejected the schema: ${detail}`);
+    if (res.status === 409)
+      throw new HubError('SCHEMA_INCOMPATIBLE', `schema registry: incompatible schema: ${detail}`);
+    if (res.status === 422)
+      throw new HubError('SCHEMA_REJECTED', `schema registry rejected the schema: ${detail}`);
     throw new HubError('SCHEMA_REGISTRY_ERROR', `schema registry: ${detail}`, { retriable: false });
   };
 
@@ -81,7 +89,10 @@ export function createConfluentRegistry(options: ConfluentRegistryOptions): Sche
       if (cached !== undefined) return cached;
       const res = await call<{ id: number }>('POST', `${subjectPath(subject)}/versions`, { schema: text });
       if (!res || typeof res.id !== 'number') {
-        throw new HubError('SCHEMA_REGISTRY_ERROR', `schema registry: POST ${subjectPath(subject)}/versions returned no id`);
+        throw new HubError(
+          'SCHEMA_REGISTRY_ERROR',
+          `schema registry: POST ${subjectPath(subject)}/versions returned no id`,
+        );
       }
       idsBySubjectAndText.set(key, res.id);
       schemasById.set(res.id, JSON.parse(text) as AvroSchemaJson);

@@ -43,7 +43,7 @@ interface State {
 /** The embedded schema id of a canonical schema text. */
 export function embeddedSchemaId(canonicalText: string): number {
   const digest = createHash('sha256').update(canonicalText).digest();
-  return (digest.readUInt32BE(0) & 0x7fffffff) || 1;
+  return digest.readUInt32BE(0) & 0x7fffffff || 1;
 }
 
 /** RFC 8785 canonical text of a schema, after checking it is valid Avro. */
@@ -52,7 +52,9 @@ export function canonicalSchemaText(schema: AvroSchemaJson): string {
   try {
     avro.Type.forSchema(json as avro.Schema, avscOptions());
   } catch (err) {
-    throw new HubError('SCHEMA_REJECTED', `not a valid Avro schema: ${(err as Error).message}`, { cause: err });
+    throw new HubError('SCHEMA_REJECTED', `not a valid Avro schema: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return canonicalize(json) as string;
 }

@@ -7,7 +7,10 @@ import type { AvroSchemaJson, AvroSchemaObject } from './types.ts';
  * stay names, as Avro requires a name to be defined once. Registries then store a schema that
  * Java, Python and avsc parse on its own. Shared types may reference each other.
  */
-export function inlineSharedTypes(schema: AvroSchemaJson, shared: ReadonlyMap<string, AvroSchemaJson>): AvroSchemaJson {
+export function inlineSharedTypes(
+  schema: AvroSchemaJson,
+  shared: ReadonlyMap<string, AvroSchemaJson>,
+): AvroSchemaJson {
   const defined = new Set<string>();
   const walk = (node: AvroSchemaJson, ns: string | undefined): AvroSchemaJson => {
     if (typeof node === 'string') {
@@ -32,7 +35,8 @@ export function inlineSharedTypes(schema: AvroSchemaJson, shared: ReadonlyMap<st
       return obj;
     }
     if (obj.type === 'array' && obj.items !== undefined) obj.items = walk(obj.items as AvroSchemaJson, ns);
-    else if (obj.type === 'map' && obj.values !== undefined) obj.values = walk(obj.values as AvroSchemaJson, ns);
+    else if (obj.type === 'map' && obj.values !== undefined)
+      obj.values = walk(obj.values as AvroSchemaJson, ns);
     else if (typeof obj.type === 'object' || (typeof obj.type === 'string' && !PRIMITIVES.has(obj.type))) {
       obj.type = walk(obj.type, ns);
     }

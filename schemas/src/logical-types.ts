@@ -22,7 +22,8 @@ function decimalParams(schema: unknown): { precision: number; scale: number } {
   const s = schema as { precision?: unknown; scale?: unknown };
   const precision = typeof s.precision === 'number' ? s.precision : Number.NaN;
   const scale = typeof s.scale === 'number' ? s.scale : 0;
-  if (!Number.isInteger(precision) || precision < 1) throw new Error('decimal needs an integer precision >= 1');
+  if (!Number.isInteger(precision) || precision < 1)
+    throw new Error('decimal needs an integer precision >= 1');
   if (!Number.isInteger(scale) || scale < 0 || scale > precision) {
     throw new Error('decimal scale must be an integer in [0, precision]');
   }
@@ -69,7 +70,10 @@ export class DecimalType extends avro.types.LogicalType {
     if (!m) return undefined;
     const [, sign = '', whole = '', fraction = ''] = m;
     if (fraction.length > this.scale && /[1-9]/.test(fraction.slice(this.scale))) return undefined;
-    const digits = `${whole}${fraction.slice(0, this.scale).padEnd(this.scale, '0')}`.replace(/^0+(?=\d)/, '');
+    const digits = `${whole}${fraction.slice(0, this.scale).padEnd(this.scale, '0')}`.replace(
+      /^0+(?=\d)/,
+      '',
+    );
     if (digits.length > this.precision) return undefined;
     const unscaled = BigInt(digits) * (sign === '-' ? -1n : 1n);
     return bigintToBytes(unscaled, this.fixedSize);

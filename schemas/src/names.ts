@@ -1,4 +1,4 @@
-import type { AvroSchemaJson, AvroSchemaObject } from './types.ts';
+import type { AvroSchemaObject } from './types.ts';
 
 /** Avro's primitive type names; every other bare string in a schema names a defined type. */
 export const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);

@@ -11,11 +11,15 @@ import { HubError } from '../../core/errors.ts';
  * - SCHEMA_ID_COLLISION: two different schemas hash to one embedded id (never expected; fail loudly).
  */
 export function unreachable(what: string, cause: unknown): HubError {
-  return new HubError('SCHEMA_REGISTRY_UNREACHABLE', `schema registry unreachable: ${what}: ${(cause as Error)?.message ?? cause}`, {
-    retriable: true,
-    cause,
-    hint: 'check SCHEMA_REGISTRY_URL (or the Kafka brokers for the embedded registry) and retry',
-  });
+  return new HubError(
+    'SCHEMA_REGISTRY_UNREACHABLE',
+    `schema registry unreachable: ${what}: ${(cause as Error)?.message ?? cause}`,
+    {
+      retriable: true,
+      cause,
+      hint: 'check SCHEMA_REGISTRY_URL (or the Kafka brokers for the embedded registry) and retry',
+    },
+  );
 }
 
 export function unknownId(id: number): HubError {

@@ -103,7 +103,8 @@ export function createSerde(options: SerdeOptions): Serde {
     if (!catalog.has(name)) return undefined;
     for (const entry of catalog.versions(name)) {
       const key = `${name}@${entry.version}`;
-      if (!catalogCanonical.has(key)) catalogCanonical.set(key, canonicalize(entry.schema) === canonical ? entry.version : undefined);
+      if (!catalogCanonical.has(key))
+        catalogCanonical.set(key, canonicalize(entry.schema) === canonical ? entry.version : undefined);
       if (catalogCanonical.get(key) !== undefined) return entry.version;
     }
     return undefined;
@@ -118,7 +119,12 @@ export function createSerde(options: SerdeOptions): Serde {
           schema = await registry.getById(id);
         } catch (err) {
           if (err instanceof HubError && err.code === 'SCHEMA_ID_UNKNOWN') {
-            throw new SerdeError('SERDE_UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the registry`, { ...where, schemaId: id }, err);
+            throw new SerdeError(
+              'SERDE_UNKNOWN_SCHEMA_ID',
+              `schema id ${id} is not in the registry`,
+              { ...where, schemaId: id },
+              err,
+            );
           }
           throw withWhere(err, where);
         }
@@ -126,7 +132,12 @@ export function createSerde(options: SerdeOptions): Serde {
         try {
           type = avro.Type.forSchema(schema as avro.Schema, avscOptions());
         } catch (err) {
-          throw new SerdeError('SERDE_UNRESOLVABLE', `writer schema ${id} does not parse: ${(err as Error).message}`, { ...where, schemaId: id }, err);
+          throw new SerdeError(
+            'SERDE_UNRESOLVABLE',
+            `writer schema ${id} does not parse: ${(err as Error).message}`,
+            { ...where, schemaId: id },
+            err,
+          );
         }
         return { type, name: type.name ?? type.typeName, canonical: canonicalize(schema) as string };
       })();
@@ -140,18 +151,25 @@ export function createSerde(options: SerdeOptions): Serde {
   return {
     async encode(topic, schemaName, value) {
       if (!catalog.has(schemaName)) {
-        throw new SerdeError('SERDE_UNKNOWN_SCHEMA', `no schema named ${schemaName} in the catalog`, { topic, schema: schemaName });
+        throw new SerdeError('SERDE_UNKNOWN_SCHEMA', `no schema named ${schemaName} in the catalog`, {
+          topic,
+          schema: schemaName,
+        });
       }
       const entry = catalog.latest(schemaName);
       const problems = valueErrors(entry.type, value);
       const first = problems[0];
       if (first) {
         const list = problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ');
-        throw new SerdeError('SERDE_INVALID', `value for ${schemaName} v${entry.version} is invalid: ${list}`, {
-          topic,
-          schema: schemaName,
-          field: first.path || undefined,
-        });
+        throw new SerdeError(
+          'SERDE_INVALID',
+          `value for ${schemaName} v${entry.version} is invalid: ${list}`,
+          {
+            topic,
+            schema: schemaName,
+            field: first.path || undefined,
+          },
+        );
       }
       const subject = subjectFor(topic, schemaName);
       const key = `${subject}\u0000${schemaName}@${entry.version}`;
@@ -204,10 +222,19 @@ export function createSerde(options: SerdeOptions): Serde {
       try {
         decoded = readerType.decode(body, 0, resolver as avro.Resolver | undefined);
       } catch (err) {
-        throw new SerdeError('SERDE_CORRUPT', `record body does not decode as ${writer.name}: ${(err as Error).message}`, { ...at, schemaId }, err);
+        throw new SerdeError(
+          'SERDE_CORRUPT',
+          `record body does not decode as ${writer.name}: ${(err as Error).message}`,
+          { ...at, schemaId },
+          err,
+        );
       }
       if (decoded.offset < 0) {
-        throw new SerdeError('SERDE_TRUNCATED', `record body ends early (${body.length} bytes) for ${writer.name}`, { ...at, schemaId });
+        throw new SerdeError(
+          'SERDE_TRUNCATED',
+          `record body ends early (${body.length} bytes) for ${writer.name}`,
+          { ...at, schemaId },
+        );
       }
       if (decoded.offset !== body.length) {
         throw new SerdeError(

@@ -1,6 +1,6 @@
 import avro from 'avsc';
-import { DecimalType, UuidType } from './logical-types.ts';
 import { SHARED_NAMESPACE } from './catalog.ts';
+import { DecimalType, UuidType } from './logical-types.ts';
 import type { SchemaCatalog } from './types.ts';
 
 /**
@@ -117,10 +117,15 @@ export function generateTypes(catalog: SchemaCatalog): string {
   const emitter = new Emitter();
   const names = catalog.names();
   // Shared types first, so their declarations come from their own files, not from an embedding.
-  const ordered = [...names.filter((n) => n.startsWith(`${SHARED_NAMESPACE}.`)), ...names.filter((n) => !n.startsWith(`${SHARED_NAMESPACE}.`))];
+  const ordered = [
+    ...names.filter((n) => n.startsWith(`${SHARED_NAMESPACE}.`)),
+    ...names.filter((n) => !n.startsWith(`${SHARED_NAMESPACE}.`)),
+  ];
   for (const name of ordered) emitter.tsOf(catalog.latest(name).type);
   const events = names.filter((n) => !n.startsWith(`${SHARED_NAMESPACE}.`));
-  const decls = [...emitter.declarations.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, text]) => text);
+  const decls = [...emitter.declarations.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, text]) => text);
   const eventMap = events.map((n) => `  ${JSON.stringify(n)}: ${tsTypeName(n)};\n`).join('');
   const versions = names.map((n) => `  ${JSON.stringify(n)}: ${catalog.latest(n).version},\n`).join('');
   return [
@@ -134,6 +139,6 @@ export function generateTypes(catalog: SchemaCatalog): string {
     '\n/** Avro full name of an event. */\n',
     'export type EventName = keyof EventTypes;\n',
     '\n/** The `data` payload type of event `N`. */\n',
-    "export type EventData<N extends EventName> = EventTypes[N] extends { data: infer D } ? D : never;\n",
+    'export type EventData<N extends EventName> = EventTypes[N] extends { data: infer D } ? D : never;\n',
   ].join('');
 }

@@ -23,6 +23,13 @@ function stripDefaults(node: unknown): unknown {
   return out;
 }
 
+/** avsc's parse error, with what to do for the mistakes we expect. */
+export function explainParseError(err: unknown): string {
+  const message = (err as Error).message;
+  if (!/undefined type name/.test(message)) return message;
+  return `${message} (a named type used by several files belongs in schemas/common as tributary.common.<Name>; otherwise define it inline at its first use in this file)`;
+}
+
 function typeLabel(schema: unknown): string {
   return typeof schema === 'string' ? schema : JSON.stringify(schema);
 }
@@ -38,7 +45,7 @@ export function findSchemaProblems(schema: AvroSchemaJson): SchemaProblem[] {
   try {
     bare = avro.Type.forSchema(stripDefaults(schema) as avro.Schema, avscOptions());
   } catch (err) {
-    return [{ path: '', rule: 'invalid-schema', message: (err as Error).message }];
+    return [{ path: '', rule: 'invalid-schema', message: explainParseError(err) }];
   }
   const walk = (json: unknown, type: avro.Type, path: string): void => {
     if (typeof json !== 'object' || json === null) return;
@@ -51,7 +58,10 @@ export function findSchemaProblems(schema: AvroSchemaJson): SchemaProblem[] {
       return;
     }
     const obj = json as AvroSchemaObject;
-    if (typeof obj.type === 'object') return walk(obj.type, type, path);
+    if (typeof obj.type === 'object') {
+      walk(obj.type, type, path);
+      return;
+    }
     const underlying = type instanceof avro.types.LogicalType ? type.underlyingType : type;
     if (obj.type === 'record' || obj.type === 'error') {
       const fields = (obj.fields as AvroSchemaObject[] | undefined) ?? [];
@@ -61,7 +71,11 @@ export function findSchemaProblems(schema: AvroSchemaJson): SchemaProblem[] {
         if (!typeField) return;
         const fieldPath = path ? `${path}.${typeField.name}` : typeField.name;
         if (typeof field.doc !== 'string' || field.doc.trim() === '') {
-          problems.push({ path: fieldPath, rule: 'field-doc-missing', message: `field ${fieldPath} has no doc` });
+          problems.push({
+            path: fieldPath,
+            rule: 'field-doc-missing',
+            message: `field ${fieldPath} has no doc`,
+          });
         }
         if ('default' in field) checkDefault(field, typeField.type, fieldPath);
         walk(field.type, typeField.type, fieldPath);

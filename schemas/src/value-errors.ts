@@ -1,4 +1,4 @@
-import avro from 'avsc';
+import type avro from 'avsc';
 
 /** One reason a value doesn't fit a schema, located by field path (`data.lines.0.sku`). */
 export interface ValueError {
@@ -28,9 +28,11 @@ function undeclaredFields(type: avro.Type, value: unknown, path: string[], out: 
     const record = type as avro.types.RecordType;
     const known = new Set(record.fields.map((f) => f.name));
     for (const key of Object.keys(value)) {
-      if (!known.has(key)) out.push({ path: [...path, key].join('.'), message: 'is not a field of the schema' });
+      if (!known.has(key))
+        out.push({ path: [...path, key].join('.'), message: 'is not a field of the schema' });
     }
-    for (const f of record.fields) undeclaredFields(f.type, (value as Record<string, unknown>)[f.name], [...path, f.name], out);
+    for (const f of record.fields)
+      undeclaredFields(f.type, (value as Record<string, unknown>)[f.name], [...path, f.name], out);
   } else if (typeName === 'array' && Array.isArray(value)) {
     value.forEach((item, i) => {
       undeclaredFields((type as avro.types.ArrayType).itemsType, item, [...path, String(i)], out);
@@ -57,7 +59,10 @@ export function valueErrors(type: avro.Type, value: unknown): ValueError[] {
   const errors: ValueError[] = [];
   type.isValid(value, {
     errorHook: (path, bad, badType) => {
-      errors.push({ path: path.join('.'), message: `${describeValue(bad)} is not a valid ${describeType(badType)}` });
+      errors.push({
+        path: path.join('.'),
+        message: `${describeValue(bad)} is not a valid ${describeType(badType)}`,
+      });
     },
   });
   if (errors.length > 0) return errors;

@@ -18,7 +18,10 @@ export function unframe(
   buffer: Buffer,
 ): { schemaId: number; body: Buffer } | { problem: 'bad-magic' | 'truncated'; detail: string } {
   if (buffer.length > 0 && buffer[0] !== MAGIC_BYTE) {
-    return { problem: 'bad-magic', detail: `first byte is 0x${buffer[0]?.toString(16).padStart(2, '0')}, not the magic byte 0x00` };
+    return {
+      problem: 'bad-magic',
+      detail: `first byte is 0x${buffer[0]?.toString(16).padStart(2, '0')}, not the magic byte 0x00`,
+    };
   }
   if (buffer.length < HEADER_SIZE) {
     return { problem: 'truncated', detail: `${buffer.length} bytes, shorter than the 5-byte header` };
