@@ -93,10 +93,29 @@ describe('audit consumer with a real broker', () => {
     await waitFor('60 sought back', () => consumer.status().recorded === 60);
     await consumer.close();
 
+    // The opposite: the group lost its commits (as after a crash between append and commit).
+    await publish(460, 470);
+    const admin2 = t.kafka.admin();
+    await admin2.connect();
+    await admin2.setOffsets({
+      groupId,
+      topic: t.topic,
+      partitions: [0, 1, 2].map((partition) => ({ partition, offset: '0' })),
+    });
+    await admin2.disconnect();
+    consumer = createAuditConsumer(config, { kafka: t.kafka, serde: t.hub.serde, keys });
+    await consumer.start();
+    await waitFor('caught up after lost commits', async () => {
+      const o = await offsets(t.kafka, t.topic, groupId);
+      return o.committed === o.end;
+    });
+    expect(consumer.status().recorded).toBe(10);
+    await consumer.close();
+
     const chains = await readChains(dir);
     expect([...chains.keys()]).toEqual(['0', '1', '2']);
     const all = [...chains.values()].flat();
-    expect(all).toHaveLength(461);
+    expect(all).toHaveLength(471);
     for (const [chain, entries] of chains) {
       // Each chain is exactly its partition, offsets 0..n-1 in order: no gap, no duplicate.
       expect(entries.map((e) => e.source)).toEqual(
@@ -112,7 +131,7 @@ describe('audit consumer with a real broker', () => {
     const result = await verifyChain(createSegmentStore({ dir }), keys, { decrypt: true, subjectKeys });
     expect(result).toMatchObject({ ok: true });
     const bodies = all.map((e) => decryptEntry(String(e.source.partition), e, keys, subjectKeys));
-    expect(bodies.filter((b) => 'body' in b && b.body.subjectId !== null)).toHaveLength(46);
+    expect(bodies.filter((b) => 'body' in b && b.body.subjectId !== null)).toHaveLength(47);
     expect(bodies.every((b) => 'body' in b)).toBe(true);
     // Close wrote a final checkpoint on every chain.
     expect(result.chains.every((c) => c.unsealed === 0)).toBe(true);
