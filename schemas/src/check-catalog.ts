@@ -12,6 +12,7 @@ import {
   type CompatibilityViolation,
   checkCompatibility,
 } from './compatibility.ts';
+import { COMPATIBILITY_ATTRIBUTE, declaredMode } from './registration-check.ts';
 import type { CatalogEntry, SchemaCatalog } from './types.ts';
 
 /**
@@ -19,15 +20,12 @@ import type { CatalogEntry, SchemaCatalog } from './types.ts';
  * record of a version file (one of COMPATIBILITY_MODES). A version is checked against earlier
  * versions under the mode IT declares (it is the promise that version makes), BACKWARD when absent.
  */
-export const COMPATIBILITY_ATTRIBUTE = 'tributary.compatibility';
+export { COMPATIBILITY_ATTRIBUTE };
 export const DEFAULT_COMPATIBILITY: CompatibilityMode = 'BACKWARD';
 
 /** Mode declared by one version, or the default. */
 export function compatibilityModeOf(entry: CatalogEntry): CompatibilityMode {
-  const declared = entry.schema[COMPATIBILITY_ATTRIBUTE];
-  return COMPATIBILITY_MODES.includes(declared as CompatibilityMode)
-    ? (declared as CompatibilityMode)
-    : DEFAULT_COMPATIBILITY;
+  return declaredMode(entry.schema);
 }
 
 export interface CatalogCheck {

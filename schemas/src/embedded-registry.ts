@@ -3,6 +3,7 @@ import avro from 'avsc';
 import canonicalize from 'canonicalize';
 import { HubError } from '../../core/errors.ts';
 import { avscOptions } from './logical-types.ts';
+import { assertCompatibleRegistration } from './registration-check.ts';
 import { unknownId, unreachable } from './registry-errors.ts';
 import type { AvroSchemaJson, RegisteredSchema, SchemaLog, SchemaRegistry } from './types.ts';
 
@@ -23,11 +24,19 @@ import type { AvroSchemaJson, RegisteredSchema, SchemaLog, SchemaRegistry } from
  *   the registering process sees after re-reading the log. Versions are ordered by (n, id), and a
  *   tie (two processes racing to add different schemas without hints) is broken by id and
  *   renumbered n+1, so all processes still agree.
+ * - A new subject version must keep the compatibility mode its schema declares (attribute
+ *   `tributary.compatibility`, default BACKWARD) against earlier versions of the same record.
  * - State is reloaded from the log when asked about an id this process doesn't know, before a
  *   new subject record is written, and on every latest()/versions() call (rare, must be fresh).
  */
 export interface EmbeddedRegistryOptions {
   log: SchemaLog;
+  /**
+   * Refuse (SCHEMA_INCOMPATIBLE) a new subject version that breaks the compatibility mode the
+   * schema declares against earlier versions of the same record, as Confluent's registry does.
+   * Default true.
+   */
+  enforceCompatibility?: boolean;
 }
 
 interface SubjectRecord {
@@ -146,13 +155,22 @@ export function createEmbeddedRegistry(options: EmbeddedRegistryOptions): Schema
   return {
     async register(subject, schema, registerOptions = {}) {
       const text = canonicalSchemaText(schema);
-      const id = await storeSchema(text);
+      const known = (st: State) => st.subjects.get(subject)?.some((r) => r.id === embeddedSchemaId(text));
       let s = await current();
-      if (s.subjects.get(subject)?.some((r) => r.id === id)) return id;
-      s = await reload();
+      if (!known(s)) s = await reload();
+      if (known(s)) return storeSchema(text);
       const existing = s.subjects.get(subject) ?? [];
-      if (existing.some((r) => r.id === id)) return id;
       const version = registerOptions.version ?? Math.max(0, ...existing.map((r) => r.version)) + 1;
+      if (options.enforceCompatibility ?? true) {
+        const earlier = existing.flatMap((r) => {
+          const stored = s.schemas.get(r.id);
+          return stored === undefined
+            ? []
+            : [{ version: r.version, schema: JSON.parse(stored) as AvroSchemaJson }];
+        });
+        assertCompatibleRegistration(subject, JSON.parse(text) as AvroSchemaJson, version, earlier);
+      }
+      const id = await storeSchema(text);
       await append(`subject:${subject}:${id}`, JSON.stringify({ version, registeredAt: Date.now() }));
       // Same ordering a fresh load computes, so this process agrees with the others.
       s.subjects.set(subject, orderVersions([...existing, { id, version }]));

@@ -83,6 +83,60 @@ describe('embedded schema registry over a compacted log', () => {
     expect(id1).not.toBe(id2);
   });
 
+  it('refuses a version that breaks the mode the schema declares, per record name', async () => {
+    const registry = createEmbeddedRegistry({ log: new MemorySchemaLog() });
+    await registry.register('items-value', v2);
+    const noQtyDefault: AvroSchemaObject = {
+      ...v1,
+      fields: [
+        { name: 'sku', type: 'string' },
+        { name: 'qty', type: 'int' },
+        { name: 'extra', type: 'string' },
+      ],
+    };
+    await expect(registry.register('items-value', noQtyDefault)).rejects.toMatchObject({
+      code: 'SCHEMA_INCOMPATIBLE',
+      retriable: false,
+      where: { subject: 'items-value', field: 'extra' },
+    });
+    // Dropping qty is BACKWARD-compatible, but not under the FORWARD mode this schema declares.
+    await expect(
+      registry.register('items-value', {
+        ...v1,
+        'tributary.compatibility': 'FORWARD',
+        fields: [
+          { name: 'sku', type: 'string' },
+          { name: 'note', type: 'string', default: '' },
+        ],
+      }),
+    ).resolves.toBeTypeOf('number');
+    const forward: AvroSchemaObject = {
+      ...v1,
+      'tributary.compatibility': 'FORWARD',
+      fields: [{ name: 'sku', type: 'string' }],
+    };
+    await expect(
+      registry.register('items-value', { ...forward, fields: [{ name: 'other', type: 'int', default: 0 }] }),
+    ).rejects.toMatchObject({
+      code: 'SCHEMA_INCOMPATIBLE',
+      where: { field: 'sku' },
+    });
+    // Another record on the same topic is another event type, not a new version.
+    const other: AvroSchemaObject = {
+      type: 'record',
+      name: 'Other',
+      namespace: 'tributary.test',
+      fields: [{ name: 'x', type: 'int' }],
+    };
+    await expect(registry.register('items-value', other)).resolves.toBeTypeOf('number');
+    expect(
+      await createEmbeddedRegistry({ log: new MemorySchemaLog(), enforceCompatibility: false }).register(
+        'items-value',
+        noQtyDefault,
+      ),
+    ).toBeTypeOf('number');
+  });
+
   it('answers an unknown id with SCHEMA_ID_UNKNOWN and a bad schema with SCHEMA_REJECTED', async () => {
     const registry = createEmbeddedRegistry({ log: new MemorySchemaLog() });
     await expect(registry.getById(4242)).rejects.toMatchObject({

@@ -212,7 +212,14 @@ describe('serde wire format and decode errors', () => {
         },
       ]),
     });
-    const bytes = await foreign.encode('things', 'tributary.test.Thing', { n: 1, s: 2 } as never);
+    // (Under another subject: the registry itself refuses the change on 'things-value'.)
+    const bytes = await foreign.encode('things.elsewhere', 'tributary.test.Thing', { n: 1, s: 2 } as never);
+    await expect(
+      foreign.encode('things', 'tributary.test.Thing', { n: 1, s: 2 } as never),
+    ).rejects.toMatchObject({
+      code: 'SCHEMA_INCOMPATIBLE',
+      where: { topic: 'things', field: 's' },
+    });
     const at = where('77');
     const err = await expectSerdeError(newSerde.decode(bytes, at), 'SERDE_UNRESOLVABLE');
     expect(err.where).toMatchObject(at);
