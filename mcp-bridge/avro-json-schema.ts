@@ -5,8 +5,10 @@ import type { AvroSchemaJson, AvroSchemaObject } from '../schemas/src/types.ts';
  * Avro schema -> JSON Schema (draft 2020-12), for MCP tool input and output schemas.
  * The JSON shape is the one the bridge speaks with agents, not Avro's JSON encoding:
  * - a union with null is an optional, nullable property (never the `{"string": ...}` wrapper);
- * - timestamp-millis is an RFC 3339 string, uuid a uuid string, date a full-date string;
- * - decimal is a string of digits (exact money, no float rounding), bytes base64 text;
+ * - values look as the hub's serde holds them (schemas/src/logical-types.ts), so arguments go
+ *   into a command event unchanged: timestamp-millis is an integer of milliseconds since the
+ *   epoch, date an integer of days, uuid a uuid string, decimal a string of digits (exact
+ *   money, no float rounding);
  * - records are closed objects (additionalProperties false), maps open ones;
  * - every `doc` becomes a `description`.
  */
@@ -20,7 +22,7 @@ const primitiveJson: Record<string, JsonSchema> = {
   long: { type: 'integer' },
   float: { type: 'number' },
   double: { type: 'number' },
-  bytes: { type: 'string', contentEncoding: 'base64' },
+  bytes: { type: 'string', description: 'Bytes as text (each character one byte).' },
   string: { type: 'string' },
 };
 
@@ -46,10 +48,11 @@ function namespaceOf(full: string): string | undefined {
 function logical(node: AvroSchemaObject): JsonSchema | undefined {
   switch (node.logicalType) {
     case 'timestamp-millis':
+      return { type: 'integer', description: 'Milliseconds since 1970-01-01T00:00:00Z.' };
     case 'timestamp-micros':
-      return { type: 'string', format: 'date-time' };
+      return { type: 'integer', description: 'Microseconds since 1970-01-01T00:00:00Z.' };
     case 'date':
-      return { type: 'string', format: 'date' };
+      return { type: 'integer', description: 'Days since 1970-01-01.' };
     case 'uuid':
       return { type: 'string', format: 'uuid' };
     case 'decimal': {
@@ -68,7 +71,11 @@ function logical(node: AvroSchemaObject): JsonSchema | undefined {
 }
 
 function withDoc(schema: JsonSchema, doc: unknown): JsonSchema {
-  return typeof doc === 'string' && doc.length > 0 ? { ...schema, description: doc } : schema;
+  if (typeof doc !== 'string' || doc.length === 0) return schema;
+  // Keep what the type itself says (units, format) after the field's own doc.
+  const own =
+    typeof schema.description === 'string' && schema.anyOf === undefined ? ` ${schema.description}` : '';
+  return { ...schema, description: `${doc}${own}` };
 }
 
 /** True when a union branch list contains "null". */

@@ -81,6 +81,7 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
     const name = request.params.name;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
     const argsDigest = argumentsDigest(args);
+    const correlationId = randomUUID();
     const audit = (outcome: 'succeeded' | 'failed' | 'denied', details: Record<string, string>) =>
       deps.emitAction({
         action: 'mcp.tool.call',
@@ -88,14 +89,14 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
         resource: name,
         outcome,
         argsDigest,
-        details,
+        correlationId,
+        details: { ...details, sessionId: identity.sessionId },
       });
 
     const tool = deps.tools.find((t) => t.name === name);
     if (!tool || !deps.policy.allows(identity.roles, name)) {
       await audit('denied', {
         reason: tool ? 'not-permitted' : 'unknown-tool',
-        sessionId: identity.sessionId,
       });
       // Same answer for unknown and forbidden tools, so callers cannot probe for tools they may not use.
       throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found or not permitted for your roles`);
@@ -103,7 +104,7 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
     if (deps.callLimiter) {
       const limit = await deps.callLimiter.hit(`tools:${identity.sub}`);
       if (!limit.allowed) {
-        await audit('denied', { reason: 'rate-limited', sessionId: identity.sessionId });
+        await audit('denied', { reason: 'rate-limited' });
         throw new McpError(-32029, `rate limit reached; retry in ${Math.ceil(limit.retryAfterMs / 1000)} s`, {
           retryAfterMs: limit.retryAfterMs,
         });
@@ -111,14 +112,14 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
     }
     const check = validatorFor(tool)(args);
     if (!check.valid) {
-      await audit('failed', { reason: 'invalid-arguments', sessionId: identity.sessionId });
+      await audit('failed', { reason: 'invalid-arguments' });
       throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${name}: ${check.errorMessage}`);
     }
     const progressToken = request.params._meta?.progressToken;
     const context: ToolCallContext = {
       identity,
       signal: extra.signal,
-      correlationId: randomUUID(),
+      correlationId,
       async progress(progress, total, message) {
         if (progressToken === undefined) return;
         await extra.sendNotification({
@@ -134,10 +135,7 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
     };
     try {
       const outcome = await tool.run(args, context);
-      await audit(outcome.isError ? 'failed' : 'succeeded', {
-        correlationId: context.correlationId,
-        sessionId: identity.sessionId,
-      });
+      await audit(outcome.isError ? 'failed' : 'succeeded', {});
       const text = outcome.text ?? JSON.stringify(outcome.structuredContent ?? {});
       return {
         content: [{ type: 'text', text }],
@@ -148,9 +146,7 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
       const hubError = toHubError(err, 'TOOL_FAILED');
       deps.logger.warn({ tool: name, user: identity.sub, err: hubError.toJSON() }, 'tool call failed');
       await audit('failed', {
-        correlationId: context.correlationId,
         code: hubError.code,
-        sessionId: identity.sessionId,
       });
       return { content: [{ type: 'text', text: `${hubError.code}: ${hubError.message}` }], isError: true };
     }
