@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { createRedisKit } from '../../kit/redis.ts';
+import { containerRuntimeReachable } from './kafka.ts';
 
 /**
  * One real Redis for tests: `REDIS_URL` when set; else a `redis:7-alpine` container when a
@@ -17,26 +15,13 @@ export interface TestRedis {
   release(): Promise<void>;
 }
 
-/** Cheap check for a Docker/Podman socket, so machines without one fall through at once. */
-export function containerRuntimeLikely(): boolean {
-  if (process.env.TRIBUTARY_NO_CONTAINERS === '1') return false;
-  if (process.env.DOCKER_HOST) return true;
-  const uid = process.getuid?.() ?? 0;
-  return [
-    '/var/run/docker.sock',
-    join(homedir(), '.docker', 'run', 'docker.sock'),
-    `/run/user/${uid}/podman/podman.sock`,
-    `/run/user/${uid}/docker.sock`,
-  ].some((socket) => existsSync(socket));
-}
-
 let shared: { url: string; source: TestRedis['source']; stop: () => Promise<void> } | undefined;
 let sharedStart: Promise<NonNullable<typeof shared>> | undefined;
 let users = 0;
 
 async function startRedisService(): Promise<NonNullable<typeof shared>> {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, source: 'env', stop: async () => {} };
-  if (containerRuntimeLikely()) {
+  if (await containerRuntimeReachable()) {
     try {
       const { GenericContainer, Wait } = await import('testcontainers');
       const container = await new GenericContainer('redis:7-alpine')
