@@ -1,13 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import avro from 'avsc';
 import { HubError } from '../../core/errors.ts';
 import { inlineSharedTypes } from './inline-common.ts';
-import { avscOptions } from './logical-types.ts';
 import { definedName, isNamedDefinition } from './names.ts';
 import type { AvroSchemaJson, AvroSchemaObject, CatalogEntry, SchemaCatalog } from './types.ts';
-import { explainParseError, findSchemaProblems, type SchemaProblem } from './validate.ts';
+import { findSchemaProblems, type SchemaProblem } from './validate.ts';
 
 /** Namespace whose named types every other schema may reference by name (inlined on load). */
 export const SHARED_NAMESPACE = 'tributary.common';
@@ -136,20 +134,9 @@ export async function scanCatalog(root: string = defaultSchemasRoot): Promise<Ca
   const entries: CatalogEntry[] = [];
   for (const f of files) {
     const schema = inlineSharedTypes(f.raw, shared) as AvroSchemaObject;
-    const found = findSchemaProblems(schema);
+    const { problems: found, type } = findSchemaProblems(schema);
     for (const p of found) problems.push({ ...p, file: f.file, message: `${f.file}: ${p.message}` });
-    if (found.some((p) => p.rule !== 'field-doc-missing')) continue;
-    try {
-      const type = avro.Type.forSchema(schema as avro.Schema, avscOptions());
-      entries.push({ name: f.name, version: f.version, file: f.file, schema, type });
-    } catch (err) {
-      problems.push({
-        file: f.file,
-        path: '',
-        rule: 'invalid-schema',
-        message: `${f.file}: ${explainParseError(err)}`,
-      });
-    }
+    if (type) entries.push({ name: f.name, version: f.version, file: f.file, schema, type });
   }
   return { files, entries, problems };
 }

@@ -39,13 +39,22 @@ function typeLabel(schema: unknown): string {
  * (a union's default for the union's FIRST branch, as the Avro spec says), enum defaults must be
  * symbols, and every field should carry a `doc`.
  */
-export function findSchemaProblems(schema: AvroSchemaJson): SchemaProblem[] {
+export function findSchemaProblems(schema: AvroSchemaJson): { problems: SchemaProblem[]; type?: avro.Type } {
   const problems: SchemaProblem[] = [];
+  // avsc checks defaults while parsing but doesn't say which field failed. Parse once as is (the
+  // common case, and the Type the catalog keeps); only when that fails parse without defaults
+  // to locate the bad ones.
+  let full: avro.Type | undefined;
   let bare: avro.Type;
   try {
-    bare = avro.Type.forSchema(stripDefaults(schema) as avro.Schema, avscOptions());
-  } catch (err) {
-    return [{ path: '', rule: 'invalid-schema', message: explainParseError(err) }];
+    full = avro.Type.forSchema(schema as avro.Schema, avscOptions());
+    bare = full;
+  } catch {
+    try {
+      bare = avro.Type.forSchema(stripDefaults(schema) as avro.Schema, avscOptions());
+    } catch (err) {
+      return { problems: [{ path: '', rule: 'invalid-schema', message: explainParseError(err) }] };
+    }
   }
   const walk = (json: unknown, type: avro.Type, path: string): void => {
     if (typeof json !== 'object' || json === null) return;
@@ -77,10 +86,10 @@ export function findSchemaProblems(schema: AvroSchemaJson): SchemaProblem[] {
             message: `field ${fieldPath} has no doc`,
           });
         }
-        if ('default' in field) checkDefault(field, typeField.type, fieldPath);
+        if (!full && 'default' in field) checkDefault(field, typeField.type, fieldPath);
         walk(field.type, typeField.type, fieldPath);
       });
-    } else if (obj.type === 'enum' && obj.default !== undefined) {
+    } else if (!full && obj.type === 'enum' && obj.default !== undefined) {
       const symbols = (obj.symbols as string[] | undefined) ?? [];
       if (!symbols.includes(obj.default as string)) {
         problems.push({
@@ -111,5 +120,6 @@ export function findSchemaProblems(schema: AvroSchemaJson): SchemaProblem[] {
     }
   };
   walk(schema, bare, '');
-  return problems;
+  if (full && problems.every((p) => p.rule === 'field-doc-missing')) return { problems, type: full };
+  return { problems };
 }

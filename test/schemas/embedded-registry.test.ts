@@ -83,6 +83,27 @@ describe('embedded schema registry over a compacted log', () => {
     expect(id1).not.toBe(id2);
   });
 
+  it('agrees on one order when two processes raced to add versions without hints', async () => {
+    // Each process saw the subject empty (its own view of the log) and wrote "version 1".
+    const logA = new MemorySchemaLog();
+    const logB = new MemorySchemaLog();
+    const idA = await createEmbeddedRegistry({ log: logA }).register('items-value', v1);
+    const idB = await createEmbeddedRegistry({ log: logB }).register('items-value', v2);
+    // The shared topic then holds both processes' records, interleaved in either order.
+    for (const merged of [
+      [...logB.records, ...logA.records],
+      [...logA.records, ...logB.records],
+    ]) {
+      const log = new MemorySchemaLog();
+      log.records = merged;
+      for (const view of [log, log.compacted()]) {
+        const registry = createEmbeddedRegistry({ log: view });
+        expect(await registry.versions('items-value')).toEqual([1, 2]);
+        expect(await registry.latest('items-value')).toMatchObject({ id: Math.max(idA, idB), version: 2 });
+      }
+    }
+  });
+
   it('refuses a version that breaks the mode the schema declares, per record name', async () => {
     const registry = createEmbeddedRegistry({ log: new MemorySchemaLog() });
     await registry.register('items-value', v2);
