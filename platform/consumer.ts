@@ -98,6 +98,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   let running = false;
   // After each (re)join another member may have applied events of our new partitions.
   let refreshIdempotency = false;
+  let refreshing: Promise<void> | undefined;
   let started: Promise<void> | undefined;
   let closed: Promise<void> | undefined;
 
@@ -162,12 +163,12 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         // A handler cut short by close() did not fail on the record: leave it for redelivery.
         if (aborting.signal.aborted) return 'interrupted';
         const error = toHubError(err, stage === 'decode' ? 'SCHEMA_DECODE' : 'HANDLER_FAILED', position);
+        // Paused (an open breaker): the record waits unresolved for resume(), never for the DLQ.
+        if (error.retriable && paused) return 'interrupted';
         if (!error.retriable || attempt > retry.retries) {
           await deadLetter(position, message, stage, error);
           return 'done';
         }
-        // Paused (an open breaker): the record waits unresolved for resume(), never for the DLQ.
-        if (paused) return 'interrupted';
         counts.retries += 1;
         logger.info({ ...position, attempt, code: error.code, err: error }, 'retriable failure, retrying');
         if (!(await waitUnlessAborted(backoffDelay(retry, attempt), stopping.signal))) return 'interrupted';
@@ -191,8 +192,10 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (refreshIdempotency && idempotency?.refresh) {
       refreshIdempotency = false;
-      await idempotency.refresh();
+      refreshing = idempotency.refresh();
     }
+    // Every partition processed concurrently waits for the same catch-up.
+    if (refreshing) await refreshing;
     let lastCommit = Date.now();
     const commit = async () => {
       await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());

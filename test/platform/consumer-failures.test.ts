@@ -140,4 +140,35 @@ describe('event consumer failure handling', () => {
       expect.objectContaining({ stage: 'handle', errorCode: 'TEST_DOWN', originalOffset: '1' }),
     ]);
   });
+  it('while paused (breaker open) leaves a failing record for resume() instead of the DLQ', async () => {
+    const topic = await topicWithDlq('paused');
+    await hub.producer.publish(topic, [actionEvent('needs-crm')]);
+    let calls = 0;
+    let applied = 0;
+    const consumer: EventConsumer = createEventConsumer({
+      kafka: hub.kafka,
+      serde: hub.serde,
+      groupId: randomName('group'),
+      topics: [topic],
+      // No retries at all: without the pause the record would go straight to the DLQ.
+      retry: { retries: 0 },
+      deadLetters: createDeadLetterWriter({ producer: hub.producer }),
+      handler: async () => {
+        calls += 1;
+        if (calls === 1) {
+          consumer.pause(); // what a breaker does when it opens
+          throw new HubError('TEST_BREAKER_OPEN', 'crm endpoint breaker is open', { retriable: true });
+        }
+        applied += 1;
+      },
+    });
+    consumers.push(consumer);
+    await consumer.start();
+    await waitUntil('the breaker to open', () => calls === 1 && consumer.status().paused);
+    consumer.resume();
+    await waitUntil('the record to be applied after resume', () => applied === 1);
+    expect(calls).toBe(2);
+    expect(consumer.status()).toMatchObject({ deadLettered: 0, processed: 1 });
+    expect(await readTopic(hub.kafka, deadLetterTopic(topic))).toHaveLength(0);
+  });
 });
