@@ -1,0 +1,246 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createAuditConsumer } from '../../audit/consumer.ts';
+import {
+  type AuditKeyRing,
+  createKeyFile,
+  generateAuditKeyFile,
+  loadAuditKeys,
+  rotateKeyFile,
+} from '../../audit/keys.ts';
+import { createSegmentStore } from '../../audit/segment-store.ts';
+import { readAuditEntries } from '../../audit/show.ts';
+import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
+import { verifyChain } from '../../audit/verify.ts';
+import { HubError, UsageError } from '../../core/errors.ts';
+import { createLogger } from '../../core/logger.ts';
+import { ACTIONS_TOPIC, createHubContext } from '../../platform/index.ts';
+
+/** What tests may swap; the CLI itself uses the process environment and stdout/stderr. */
+export interface AuditCommandOptions {
+  env?: NodeJS.ProcessEnv;
+  write?: (text: string) => void;
+  writeErr?: (text: string) => void;
+  /** Resolves when `audit run` should stop; SIGINT/SIGTERM by default. */
+  stopSignal?: () => Promise<void>;
+}
+
+interface DirOpts {
+  dir?: string;
+  keyFile?: string;
+}
+
+const DEFAULT_KEY_FILE = '.tributary/audit-keys.json';
+
+/** Registers `tributary audit run | verify | show | init | rotate-key | forget`. */
+export function registerAuditCommands(program: Command, options: AuditCommandOptions = {}): void {
+  const env = options.env ?? process.env;
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const writeErr = options.writeErr ?? ((text: string) => void process.stderr.write(text));
+  const dirOf = (o: DirOpts) => resolve(o.dir ?? env.TRIBUTARY_AUDIT_DIR ?? '.tributary/audit');
+  const keyFileOf = (o: DirOpts): string | undefined => {
+    if (o.keyFile) return o.keyFile;
+    if (env.TRIBUTARY_AUDIT_KEYS || env.TRIBUTARY_AUDIT_KEY_FILE) return undefined;
+    // The file `audit init` writes, only if it exists: there is never a made-up key.
+    return existsSync(DEFAULT_KEY_FILE) ? DEFAULT_KEY_FILE : undefined;
+  };
+  const keysOf = (o: DirOpts): Promise<AuditKeyRing> => loadAuditKeys({ keyFile: keyFileOf(o), env });
+
+  const group = program
+    .command('audit')
+    .description('The audit: an encrypted, hash-chained, signed record of every hub action');
+  const withDir = (cmd: Command) =>
+    cmd
+      .option('--dir <dir>', 'audit store folder (TRIBUTARY_AUDIT_DIR, default .tributary/audit)')
+      .option(
+        '--key-file <path>',
+        `key file (else TRIBUTARY_AUDIT_KEY_FILE, TRIBUTARY_AUDIT_KEYS, ${DEFAULT_KEY_FILE})`,
+      );
+
+  withDir(group.command('run'))
+    .description('Run the audit consumer: record hub.actions into the chains until Ctrl-C')
+    .option('--topic <topic>', 'action topic', ACTIONS_TOPIC)
+    .option('--group <group>', 'consumer group', 'tributary.audit')
+    .action(async (opts: DirOpts & { topic: string; group: string }) => {
+      const keys = await keysOf(opts);
+      const logger = createLogger('audit');
+      const hub = await createHubContext({ env, logger });
+      const dir = dirOf(opts);
+      const consumer = createAuditConsumer(
+        { dir, topic: opts.topic, groupId: opts.group },
+        { kafka: hub.kafka, serde: hub.serde, logger, keys },
+      );
+      try {
+        await consumer.start();
+        if (keys.development) writeErr('audit: WARNING: running with a DEVELOPMENT key file\n');
+        writeErr(`audit: recording ${opts.topic} into ${dir} (Ctrl-C to stop)\n`);
+        await (options.stopSignal ?? untilSignal)();
+      } finally {
+        await consumer.close();
+        await hub.close();
+      }
+      const s = consumer.status();
+      writeErr(`audit: stopped after recording ${s.recorded} actions\n`);
+    });
+
+  withDir(group.command('verify'))
+    .description('Check hashes, sequence, signatures and checkpoints; exit 1 naming the first bad entry')
+    .option('--decrypt', 'also decrypt and authenticate every entry body')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: DirOpts & { decrypt?: boolean; json?: boolean }) => {
+      const dir = dirOf(opts);
+      const keys = await keysOf(opts);
+      const store = createSegmentStore({ dir });
+      if ((await store.chainIds()).length === 0) {
+        throw new HubError('AUDIT_NO_CHAINS', 'no audit chain in this folder', {
+          where: { file: dir },
+          hint: 'check --dir',
+        });
+      }
+      const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
+      const result = await verifyChain(store, keys, { decrypt: opts.decrypt ?? false, subjectKeys });
+      if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        for (const c of result.chains) {
+          write(
+            `chain ${c.chain}: ${c.entries} entries ok, ${c.checkpoints} checkpoints (last at seq ${c.lastCheckpointSeq}, ${c.unsealed} after it)` +
+              (opts.decrypt ? `, ${c.decrypted} decrypted, ${c.forgotten} forgotten` : '') +
+              '\n',
+          );
+        }
+      }
+      if (!result.ok) {
+        const p = result.problem;
+        throw new HubError(
+          'AUDIT_VERIFY_FAILED',
+          `chain ${p.chain} entry seq ${p.seq ?? '?'}: ${p.reason}: ${p.message}`,
+          {
+            where: { chain: p.chain, seq: p.seq ?? undefined, file: p.file, line: p.line },
+          },
+        );
+      }
+      if (!opts.json) write('verify: ok\n');
+    });
+
+  withDir(group.command('show'))
+    .description('List entries (metadata in clear; bodies with --decrypt)')
+    .option('--decrypt', 'decrypt the bodies (needs the key)')
+    .option('--actor <actor>', 'only this actor')
+    .option('--since <time>', 'only entries from this time on: ISO time or a duration ago (30m, 12h, 7d)')
+    .option('--chain <id>', 'only this chain (partition)')
+    .option('--json', 'one JSON object per line')
+    .action(
+      async (
+        opts: DirOpts & { decrypt?: boolean; actor?: string; since?: string; chain?: string; json?: boolean },
+      ) => {
+        const dir = dirOf(opts);
+        const since = opts.since === undefined ? undefined : parseSince(opts.since);
+        let decrypt:
+          | { keys: AuditKeyRing; subjectKeys: Awaited<ReturnType<typeof openSubjectKeyFile>> }
+          | undefined;
+        if (opts.decrypt) {
+          const keys = await keysOf(opts);
+          decrypt = { keys, subjectKeys: await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys) };
+        }
+        const entries = readAuditEntries(createSegmentStore({ dir }), {
+          actor: opts.actor,
+          since,
+          chains: opts.chain === undefined ? undefined : [opts.chain],
+          decrypt,
+        });
+        for await (const { chain, entry, body } of entries) {
+          if (opts.json) {
+            write(`${JSON.stringify({ chain, ...entry, ...(body === undefined ? {} : { body }) })}\n`);
+            continue;
+          }
+          const clear = `${chain}:${entry.seq} ${entry.time} ${entry.outcome.padEnd(9)} ${entry.action} actor=${entry.actor} resource=${entry.resource}`;
+          const secret =
+            body === undefined
+              ? ''
+              : body === 'forgotten'
+                ? ' [forgotten]'
+                : ` details=${JSON.stringify(body.details)}${body.argsDigest ? ` args=${body.argsDigest}` : ''}${body.subjectId ? ` subject=${body.subjectId}` : ''}`;
+          write(`${clear}${secret}\n`);
+        }
+      },
+    );
+
+  group
+    .command('init')
+    .description('Create a DEVELOPMENT key file (mode 0600); never overwrites one')
+    .option('--key-file <path>', 'where to write it', DEFAULT_KEY_FILE)
+    .action(async (opts: { keyFile: string }) => {
+      await createKeyFile(opts.keyFile, generateAuditKeyFile({ development: true }));
+      writeErr(
+        [
+          '',
+          '  *** DEVELOPMENT AUDIT KEY FILE ***',
+          `  Created ${opts.keyFile} (mode 0600): encryption and signing keys in plain text on this disk.`,
+          '  Use it for development only. In production provision keys from a secret store and pass them',
+          '  as TRIBUTARY_AUDIT_KEY_FILE or TRIBUTARY_AUDIT_KEYS. Losing this file makes the audit unreadable.',
+          '',
+        ].join('\n'),
+      );
+      write(`${opts.keyFile}\n`);
+    });
+
+  group
+    .command('rotate-key')
+    .description('Add a new current encryption key (old keys are kept for reading)')
+    .option('--key-file <path>', 'key file to rotate (else TRIBUTARY_AUDIT_KEY_FILE or the init default)')
+    .option('--signing', 'also add a new current checkpoint signing key')
+    .action(async (opts: { keyFile?: string; signing?: boolean }) => {
+      const path =
+        opts.keyFile ??
+        env.TRIBUTARY_AUDIT_KEY_FILE ??
+        (existsSync(DEFAULT_KEY_FILE) ? DEFAULT_KEY_FILE : undefined);
+      if (!path)
+        throw new UsageError(
+          'rotate-key needs a key file',
+          'pass --key-file or set TRIBUTARY_AUDIT_KEY_FILE',
+        );
+      const ids = await rotateKeyFile(path, { signing: opts.signing ?? false });
+      write(`encryption key ${ids.encryptionKeyId}\nsigning key ${ids.signingKeyId}\n`);
+    });
+
+  withDir(group.command('forget'))
+    .description("Destroy a data subject's key: its entries become unreadable, the chain still verifies")
+    .argument('<subject>', 'data subject id as the components reported it')
+    .action(async (subject: string, opts: DirOpts) => {
+      const dir = dirOf(opts);
+      const keys = await keysOf(opts);
+      const store = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
+      const id = await store.forget(subject);
+      write(
+        id
+          ? `forgot subject key ${id}: its entries now show as [forgotten]\n`
+          : 'no entry was encrypted for this subject; nothing to forget\n',
+      );
+    });
+}
+
+/** `--since`: an ISO time or a duration ago like 30m, 12h, 7d. */
+export function parseSince(text: string, now = Date.now()): number {
+  const ago = /^(\d+)([smhd])$/.exec(text);
+  if (ago) {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 's' | 'm' | 'h' | 'd'];
+    return now - Number(ago[1]) * unit;
+  }
+  const at = Date.parse(text);
+  if (Number.isNaN(at))
+    throw new UsageError(`--since ${text} is neither a time nor a duration`, 'e.g. 2026-01-31T12:00Z or 12h');
+  return at;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
