@@ -7,8 +7,10 @@ import {
   catalogFromEntries,
   createConfluentRegistry,
   createSerde,
+  registryFromEnv,
 } from '../../schemas/index.ts';
 import { avscOptions } from '../../schemas/src/logical-types.ts';
+import { MemorySchemaLog } from './support/memory-log.ts';
 
 /**
  * A small Schema Registry speaking the Confluent REST API over real HTTP: the endpoints the client
@@ -157,5 +159,21 @@ describe('Confluent Schema Registry client (real HTTP)', () => {
       writerVersion: 1,
       value: { at: now },
     });
+  });
+
+  it('is the registry the hub picks when SCHEMA_REGISTRY_URL is set, the embedded one otherwise', async () => {
+    const log = new MemorySchemaLog();
+    const env = {
+      SCHEMA_REGISTRY_URL: url,
+      SCHEMA_REGISTRY_USERNAME: auth.user,
+      SCHEMA_REGISTRY_PASSWORD: auth.password,
+    };
+    const before = calls.length;
+    await registryFromEnv({ env, log }).register('env-value', schema);
+    expect(calls.slice(before)).toEqual(['POST /subjects/env-value/versions']);
+    expect(log.records).toHaveLength(0);
+    await registryFromEnv({ env: {}, log }).register('env-value', schema);
+    expect(log.records.map((r) => r.key.split(':')[0])).toEqual(['schema', 'subject']);
+    expect(calls.length).toBe(before + 1);
   });
 });
