@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { retryPolicySchema } from '../../platform/index.ts';
+import { jobRunnerSettingsSchema } from './job-runner.ts';
+
+/** Config every media processor shares: blob store, consumer group, pool, timeouts, breaker, retries. */
+export const processorBaseConfigSchema = z.object({
+  groupId: z.string().optional().describe('Consumer group; default `tributary.<processor name>`'),
+  blobDir: z
+    .string()
+    .default(() => process.env.TRIBUTARY_BLOB_DIR ?? '.tributary/blobs')
+    .describe('Folder of the local content-addressed blob store (TRIBUTARY_BLOB_DIR)'),
+  runner: jobRunnerSettingsSchema
+    .default(jobRunnerSettingsSchema.parse({}))
+    .describe('Pool, timeout and breaker'),
+  retry: retryPolicySchema
+    .default(retryPolicySchema.parse({ retries: 3 }))
+    .describe('Retries of a retriable failure before a failed result and a DLQ record'),
+  topicPrefix: z
+    .string()
+    .default('')
+    .describe('Prefix of every topic name (tests isolate themselves with it)'),
+});
+
+export type ProcessorBaseConfig = z.infer<typeof processorBaseConfigSchema>;
+
+/** Which provider a processor uses when a request names none. */
+export const providerNameSchema = z.enum(['offline', 'openai']);

@@ -1,0 +1,31 @@
+import { HubError } from '../../core/errors.ts';
+
+/**
+ * Picks a provider by name, building each one once on first use (so an OpenAI client exists
+ * only when a request asks for it). An unknown or unconfigured name is a non-retriable error.
+ */
+export function createProviderChoice<P>(fallback: string, factories: Record<string, (() => P) | undefined>) {
+  const built = new Map<string, P>();
+  return {
+    get(name: string | null | undefined): P {
+      const chosen = name ?? fallback;
+      const existing = built.get(chosen);
+      if (existing) return existing;
+      const factory = factories[chosen];
+      if (!factory) {
+        const known = Object.entries(factories)
+          .filter(([, f]) => f)
+          .map(([n]) => n);
+        throw new HubError('PROVIDER_UNKNOWN', `provider "${chosen}" is not available here`, {
+          where: { field: 'provider' },
+          hint: `available: ${known.join(', ')}`,
+        });
+      }
+      const provider = factory();
+      built.set(chosen, provider);
+      return provider;
+    },
+    /** Providers built so far (to close them). */
+    built: () => [...built.values()],
+  };
+}
