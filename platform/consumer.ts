@@ -129,6 +129,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     position: RecordPosition,
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
+    remembering: Promise<void>[],
   ): Promise<Outcome> {
     for (let attempt = 1; ; attempt += 1) {
       let stage = 'decode';
@@ -157,7 +158,8 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
           signal: aborting.signal,
         });
         counts.processed += 1;
-        if (idempotency) await rememberApplied(event.envelope.id, position);
+        // Not awaited here: marks are made durable together before the next commit.
+        if (idempotency) remembering.push(rememberApplied(idempotency, event.envelope.id, position));
         return 'done';
       } catch (err) {
         // A handler cut short by close() did not fail on the record: leave it for redelivery.
@@ -179,9 +181,13 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     }
   }
 
-  async function rememberApplied(id: string, position: RecordPosition): Promise<void> {
+  async function rememberApplied(
+    store: IdempotencyStore,
+    id: string,
+    position: RecordPosition,
+  ): Promise<void> {
     try {
-      await idempotency?.remember(id);
+      await store.remember(id);
     } catch (err) {
       // The effect already happened: re-running the handler would be worse than a missed mark.
       logger.warn({ ...position, id, err }, 'could not record the applied event id');
@@ -197,7 +203,10 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     // Every partition processed concurrently waits for the same catch-up.
     if (refreshing) await refreshing;
     let lastCommit = Date.now();
+    const remembering: Promise<void>[] = [];
     const commit = async () => {
+      // An offset is committed only once the applied marks of its records are durable.
+      await Promise.all(remembering.splice(0));
       await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
       lastCommit = Date.now();
     };
@@ -207,7 +216,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         // Unresolved records stay unresolved: kafkajs fetches again from the last resolved offset.
         if (!isRunning() || isStale() || paused || stopping.signal.aborted) break;
         const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-        if ((await processRecord(position, message, heartbeat)) === 'interrupted') break;
+        if ((await processRecord(position, message, heartbeat, remembering)) === 'interrupted') break;
         resolveOffset(message.offset);
         if (Date.now() - lastCommit > commitEveryMs) await commit();
       }

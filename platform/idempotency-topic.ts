@@ -56,6 +56,25 @@ export function createTopicIdempotencyStore(options: TopicIdempotencyStoreOption
   const producer: Producer = createIdempotentProducer(kafka);
   let started: Promise<void> | undefined;
   let closed: Promise<void> | undefined;
+  // Ids arriving while a send is in flight ride together in the next one: one request for many.
+  let waiting: Array<{ id: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+  let flushing: Promise<void> | undefined;
+
+  async function flush(): Promise<void> {
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      const time = new Date().toISOString();
+      try {
+        await producer.send({ topic, acks: -1, messages: batch.map(({ id }) => ({ key: id, value: time })) });
+        for (const entry of batch) entry.resolve();
+      } catch (err) {
+        const error = fromKafkaError(err, 'KAFKA_SEND', { topic });
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    flushing = undefined;
+  }
 
   return {
     start() {
@@ -78,23 +97,22 @@ export function createTopicIdempotencyStore(options: TopicIdempotencyStoreOption
     async seen(id) {
       return applied.has(id);
     },
-    async remember(id) {
-      try {
-        await producer.send({
-          topic,
-          acks: -1,
-          messages: [{ key: id, value: new Date().toISOString() }],
-        });
-      } catch (err) {
-        throw fromKafkaError(err, 'KAFKA_SEND', { topic });
-      }
+    remember(id) {
+      // Marked at once (the effect did happen); durable when the promise resolves.
       applied.add(id);
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ id, resolve, reject });
+        flushing ??= flush();
+      });
     },
     refresh() {
       return follower.catchUp();
     },
     close() {
-      closed ??= Promise.all([producer.disconnect(), follower.close()]).then(() => undefined);
+      closed ??= (async () => {
+        await flushing;
+        await Promise.all([producer.disconnect(), follower.close()]);
+      })();
       return closed;
     },
   };
