@@ -9,53 +9,12 @@ import { generateSigningKeyPem } from '../../mcp-bridge/auth/keys.ts';
 import type { bridgeConfigSchema } from '../../mcp-bridge/config.ts';
 import type { Directory } from '../../mcp-bridge/directory/directory.ts';
 import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
-import { createPolicy } from '../../mcp-bridge/policy.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from '../../mcp-bridge/server.ts';
-import type { BridgeTool } from '../../mcp-bridge/tools.ts';
 import { useTestLdap } from '../support/ldap.ts';
 import { useTestRedis } from '../support/redis.ts';
+import { testPolicy, testTools } from './fixture-tools.ts';
 
-/** Test tools: a lookup analysts may call, a change only admins may call. */
-export const testTools: BridgeTool[] = [
-  {
-    name: 'crm.contact.lookup',
-    description: 'Looks up a contact by id.',
-    mutating: false,
-    inputSchema: {
-      type: 'object',
-      properties: { id: { type: 'string', description: 'Contact id' } },
-      required: ['id'],
-      additionalProperties: false,
-    },
-    outputSchema: {
-      type: 'object',
-      properties: { id: { type: 'string' }, caller: { type: 'string' } },
-      required: ['id', 'caller'],
-    },
-    async run(args, context) {
-      return { structuredContent: { id: String(args.id), caller: context.identity.sub } };
-    },
-  },
-  {
-    name: 'crm.contact.upsert',
-    description: 'Creates or changes a contact.',
-    mutating: true,
-    inputSchema: {
-      type: 'object',
-      properties: { id: { type: 'string' }, name: { type: 'string' } },
-      required: ['id', 'name'],
-      additionalProperties: false,
-    },
-    async run(args, context) {
-      return { text: `upserted ${String(args.id)} as ${context.identity.sub}` };
-    },
-  },
-];
-
-export const testPolicy = createPolicy({
-  groups: { admins: ['admin'], analysts: ['analyst'] },
-  roles: { admin: ['*'], analyst: ['*.lookup'] },
-});
+export { testPolicy, testTools };
 
 export interface BridgeFixture {
   bridge: BridgeHttpServer;

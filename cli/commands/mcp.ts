@@ -1,0 +1,219 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { HubError, UsageError } from '../../core/errors.ts';
+import { createLogger } from '../../core/logger.ts';
+import { tributaryHome } from '../../kit/paths.ts';
+import { createRedisKit } from '../../kit/redis.ts';
+import type { EmitAction } from '../../mcp-bridge/auth/identity.ts';
+import { createTokenService } from '../../mcp-bridge/auth/jwt.ts';
+import { loadOrCreateSigningKey } from '../../mcp-bridge/auth/keys.ts';
+import type { Directory } from '../../mcp-bridge/directory/directory.ts';
+import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
+import { createLocalUsersDirectory, upsertLocalUser } from '../../mcp-bridge/directory/local-users.ts';
+import { hubTools } from '../../mcp-bridge/hub-tools.ts';
+import { createPolicy, defaultPolicy, loadPolicy, type Policy } from '../../mcp-bridge/policy.ts';
+import { createBridgeHttpServer } from '../../mcp-bridge/server.ts';
+import { createSessionStore } from '../../mcp-bridge/sessions.ts';
+import { serveStdio } from '../../mcp-bridge/stdio.ts';
+import { createActionEmitter, createHubContext } from '../../platform/index.ts';
+
+/**
+ * `tributary mcp ...`: run the MCP bridge (Streamable HTTP or stdio), manage the local users
+ * file, and mint development tokens. Everything comes from the environment (see `--help`).
+ */
+
+export interface McpCommandOptions {
+  env?: NodeJS.ProcessEnv;
+  write?: (text: string) => void;
+  /** Reads the password for `users add` (default: stdin). */
+  readPassword?: () => Promise<string>;
+}
+
+const envHelp = `
+Environment:
+  REDIS_URL                 sessions and rate limits (default: a local redis-server is started)
+  LDAP_URL                  LDAP directory (default: the local users file)
+  LDAP_USER_DN_TEMPLATE     DN of a user, {user} is the escaped name (default uid={user},ou=people,dc=tributary,dc=test)
+  LDAP_GROUPS_BASE_DN       where groups are searched (default ou=groups,dc=tributary,dc=test)
+  TRIBUTARY_MCP_USERS       local users file (default <TRIBUTARY_HOME>/mcp/users.json)
+  TRIBUTARY_MCP_POLICY      policy file, YAML or JSON: groups -> roles -> tool patterns (default built in)
+  TRIBUTARY_MCP_KEY_FILE    ES256 signing key, shared by all instances (default <TRIBUTARY_HOME>/mcp/signing-key.pem)
+  TRIBUTARY_MCP_PUBLIC_URL  origin clients use, e.g. behind a load balancer (default http://host:port)
+  KAFKA_BROKERS             where audit actions go (hub.actions)`;
+
+function paths(env: NodeJS.ProcessEnv) {
+  const home = tributaryHome(env);
+  return {
+    users: resolve(env.TRIBUTARY_MCP_USERS ?? `${home}/mcp/users.json`),
+    key: resolve(env.TRIBUTARY_MCP_KEY_FILE ?? `${home}/mcp/signing-key.pem`),
+  };
+}
+
+function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0..65535, not "${value}"`);
+  return port;
+}
+
+function parseList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+async function policyFrom(env: NodeJS.ProcessEnv): Promise<Policy> {
+  return env.TRIBUTARY_MCP_POLICY ? await loadPolicy(env.TRIBUTARY_MCP_POLICY) : createPolicy(defaultPolicy);
+}
+
+function directoryFrom(env: NodeJS.ProcessEnv): Directory {
+  if (!env.LDAP_URL) return createLocalUsersDirectory(paths(env).users);
+  return createLdapDirectory({
+    url: env.LDAP_URL,
+    ...(env.LDAP_USER_DN_TEMPLATE ? { userDnTemplate: env.LDAP_USER_DN_TEMPLATE } : {}),
+    ...(env.LDAP_GROUPS_BASE_DN ? { groupsBaseDn: env.LDAP_GROUPS_BASE_DN } : {}),
+  });
+}
+
+/** Redis from REDIS_URL, or a local redis-server for the embedded default. */
+async function redisFrom(env: NodeJS.ProcessEnv, say: (text: string) => void) {
+  if (env.REDIS_URL) return { redis: new Redis(env.REDIS_URL), stop: async () => {} };
+  const kit = createRedisKit();
+  const { url } = await kit.start();
+  say(`no REDIS_URL: started a local redis-server at ${url} (sessions end when the bridge stops)`);
+  return { redis: new Redis(url), stop: () => kit.stop() };
+}
+
+async function waitForSignal(): Promise<void> {
+  await new Promise<void>((done) => {
+    process.once('SIGINT', () => done());
+    process.once('SIGTERM', () => done());
+  });
+}
+
+/** Registers `tributary mcp serve | users add | token`. */
+export function registerMcpCommands(program: Command, options: McpCommandOptions = {}): void {
+  const env = options.env ?? process.env;
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const say = (text: string) => void process.stderr.write(`tributary: ${text}\n`);
+  const group = program
+    .command('mcp')
+    .description('The MCP bridge: AI agents call hub tools over Streamable HTTP or stdio')
+    .addHelpText('after', envHelp);
+
+  group
+    .command('serve')
+    .description('Run the bridge: HTTP with login and bearer JWTs, or --stdio as the local operator')
+    .option('--stdio', 'serve one client on stdin/stdout, acting as the operator identity')
+    .option('--port <port>', 'HTTP port (0 picks a free one)', '7300')
+    .option('--host <host>', 'HTTP interface', '127.0.0.1')
+    .option('--operator <name>', 'operator identity for --stdio (default $USER)')
+    .option('--roles <roles>', 'operator roles for --stdio, comma-separated', 'admin')
+    .action(
+      async (opts: { stdio?: boolean; port?: string; host: string; operator?: string; roles: string }) => {
+        const logger = createLogger('mcp-bridge');
+        const policy = await policyFrom(env);
+        const hub = await createHubContext({ env, logger });
+        const emitter = createActionEmitter({ producer: hub.producer, source: 'mcp-bridge' });
+        const emitAction: EmitAction = (action) => emitter.emit(action);
+        const deps = { tools: hubTools, policy, emitAction, logger };
+        try {
+          if (opts.stdio) {
+            const name = opts.operator ?? env.USER ?? 'operator';
+            const stdio = await serveStdio({ name, roles: parseList(opts.roles) }, deps);
+            await new Promise<void>((done) => process.stdin.once('end', () => done()));
+            await stdio.close();
+            return;
+          }
+          const { redis, stop } = await redisFrom(env, say);
+          const bridge = createBridgeHttpServer(
+            {
+              port: parsePort(opts.port, 7300),
+              host: opts.host,
+              ...(env.TRIBUTARY_MCP_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_MCP_PUBLIC_URL } : {}),
+            },
+            {
+              ...deps,
+              redis,
+              directory: directoryFrom(env),
+              signingKey: await loadOrCreateSigningKey(paths(env).key),
+            },
+          );
+          const { resourceUrl } = await bridge.start();
+          say(`MCP bridge at ${resourceUrl} (login: POST /auth/login); Ctrl-C stops it`);
+          await waitForSignal();
+          await bridge.close();
+          redis.disconnect();
+          await stop();
+        } finally {
+          await hub.close();
+        }
+      },
+    );
+
+  const users = group.command('users').description('The local users file (used when LDAP_URL is not set)');
+  users
+    .command('add <name>')
+    .description('Add or replace a user; the password is read from stdin (or TRIBUTARY_MCP_PASSWORD)')
+    .option('--groups <groups>', 'comma-separated groups, mapped to roles by the policy', '')
+    .action(async (name: string, opts: { groups: string }) => {
+      const password = env.TRIBUTARY_MCP_PASSWORD ?? (await (options.readPassword ?? readStdin)());
+      if (!password)
+        throw new UsageError('no password given', 'pipe it on stdin or set TRIBUTARY_MCP_PASSWORD');
+      if (password.length < 8) throw new UsageError('the password must have at least 8 characters');
+      const file = paths(env).users;
+      await upsertLocalUser(file, name, password, parseList(opts.groups));
+      write(`user ${name} saved in ${file}\n`);
+    });
+
+  group
+    .command('token')
+    .description('Development: open a session for a user and print an access token (no password check)')
+    .requiredOption('--user <name>', 'user name (the token subject)')
+    .option('--roles <roles>', 'roles, comma-separated', 'admin')
+    .option(
+      '--url <origin>',
+      'public origin of the bridge (the audience)',
+      env.TRIBUTARY_MCP_PUBLIC_URL ?? 'http://127.0.0.1:7300',
+    )
+    .option('--ttl <seconds>', 'token lifetime', '900')
+    .action(async (opts: { user: string; roles: string; url: string; ttl: string }) => {
+      if (!env.REDIS_URL)
+        throw new UsageError('REDIS_URL is not set', 'the token needs the session store the bridge uses');
+      const ttl = Number(opts.ttl);
+      if (!Number.isInteger(ttl) || ttl <= 0) throw new UsageError('--ttl must be a positive integer');
+      const origin = new URL(opts.url).origin;
+      const redis = new Redis(env.REDIS_URL);
+      try {
+        const sessions = createSessionStore({ redis, idleTtlSeconds: 1800, maxLifetimeSeconds: 43200 });
+        const roles = parseList(opts.roles);
+        const session = await sessions.create(opts.user, roles);
+        const tokens = createTokenService({
+          issuer: origin,
+          audience: `${origin}/mcp`,
+          algorithm: 'ES256',
+          privateKey: await loadOrCreateSigningKey(paths(env).key),
+          accessTokenTtlSeconds: ttl,
+          clockToleranceSeconds: 5,
+        });
+        write(`${tokens.issue({ sub: opts.user, roles, sessionId: session.sessionId }).token}\n`);
+      } catch (err) {
+        throw err instanceof HubError
+          ? err
+          : new HubError('MCP_TOKEN_FAILED', (err as Error).message, { cause: err });
+      } finally {
+        redis.disconnect();
+      }
+    });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
