@@ -1,4 +1,4 @@
-import type { HubError } from '../core/errors.ts';
+import { HubError } from '../core/errors.ts';
 import type { EventProducer } from './producer.ts';
 import { headerText, type RawHeaders, type RawRecord, type RecordMetadata } from './records.ts';
 
@@ -101,4 +101,38 @@ export function readDeadLetterHeaders(headers: RawHeaders | undefined): DeadLett
 export function withoutDeadLetterHeaders(headers: RawHeaders | undefined): RawHeaders {
   const names = new Set<string>(Object.values(DeadLetterHeaders));
   return Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !names.has(name)));
+}
+
+/** Headers a redrive adds, so a record that keeps failing can be recognised and bounded. */
+export const RedriveHeaders = {
+  count: 'tributary.redrive.count',
+  from: 'tributary.redrive.from',
+} as const;
+
+/**
+ * The record a redrive sends back to its source topic: the original key and value bytes, its
+ * original headers without the DLQ context, and a redrive count and origin.
+ */
+export function redriveRecord(
+  letter: { key: Buffer | string | null; value: Buffer | null; headers?: RawHeaders },
+  from?: { topic: string; partition: number; offset: string },
+): { topic: string; record: RawRecord } {
+  const info = readDeadLetterHeaders(letter.headers);
+  if (!info) {
+    throw new HubError(
+      'DLQ_NOT_A_DEAD_LETTER',
+      'record has no dead-letter headers, so its source topic is unknown',
+      {
+        ...(from ? { where: { ...from } } : {}),
+        hint: 'only records written by the DLQ writer can be redriven',
+      },
+    );
+  }
+  const previous = Number(headerText(letter.headers, RedriveHeaders.count) ?? '0');
+  const headers: RawHeaders = {
+    ...withoutDeadLetterHeaders(letter.headers),
+    [RedriveHeaders.count]: String(Number.isFinite(previous) ? previous + 1 : 1),
+    ...(from ? { [RedriveHeaders.from]: `${from.topic}/${from.partition}/${from.offset}` } : {}),
+  };
+  return { topic: info.originalTopic, record: { key: letter.key, value: letter.value, headers } };
 }

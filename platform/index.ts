@@ -23,7 +23,9 @@ export {
   type DeadLetterStage,
   type DeadLetterWriter,
   deadLetterTopic,
+  RedriveHeaders,
   readDeadLetterHeaders,
+  redriveRecord,
   withoutDeadLetterHeaders,
 } from './dead-letter.ts';
 export { type EnsureTopicOptions, ensureTopic } from './ensure-topic.ts';

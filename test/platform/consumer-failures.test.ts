@@ -4,8 +4,11 @@ import { createEventConsumer, type EventConsumer } from '../../platform/consumer
 import {
   createDeadLetterWriter,
   deadLetterTopic,
+  RedriveHeaders,
   readDeadLetterHeaders,
+  redriveRecord,
 } from '../../platform/dead-letter.ts';
+import { headerText } from '../../platform/records.ts';
 import {
   actionEvent,
   createTopics,
@@ -76,6 +79,18 @@ describe('event consumer failure handling', () => {
     expect(Number.isNaN(Date.parse(info!.time))).toBe(false);
     expect(letter!.headers.origin?.toString()).toBe('legacy');
     expect(consumer.status()).toMatchObject({ processed: 3, deadLettered: 1 });
+
+    // A redrive sends the exact original bytes back to the source topic, without the DLQ context.
+    const redrive = redriveRecord(letter!, {
+      topic: deadLetterTopic(topic),
+      partition: 0,
+      offset: letter!.offset,
+    });
+    expect(redrive.topic).toBe(topic);
+    expect(redrive.record.value).toEqual(garbage);
+    expect(readDeadLetterHeaders(redrive.record.headers)).toBeUndefined();
+    expect(headerText(redrive.record.headers, RedriveHeaders.count)).toBe('1');
+    expect(headerText(redrive.record.headers, 'origin')).toBe('legacy');
   });
 
   it('retries a retriable failure until it succeeds, with no dead letter', async () => {
