@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Envelope } from '../generated/types.ts';
+import type { Envelope, EventData, EventName } from '../generated/types.ts';
 
 export type { Envelope };
 
@@ -42,4 +42,16 @@ export function newEnvelope(fields: EnvelopeFields): Envelope {
     actor: fields.actor,
     schemaVersion: fields.schemaVersion ?? 1,
   };
+}
+
+/**
+ * A typed event: `type` is the event's Avro full name, `data` must match its generated type, so
+ * a producer can't invent or misspell a field (tsc rejects it). Envelope defaults as newEnvelope.
+ */
+export function newEvent<N extends EventName>(
+  type: N,
+  envelope: Omit<EnvelopeFields, 'type'>,
+  data: EventData<N>,
+): HubEvent<EventData<N>> {
+  return { envelope: newEnvelope({ ...envelope, type }), data };
 }

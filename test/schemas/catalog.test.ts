@@ -4,7 +4,7 @@ import path from 'node:path';
 import avro from 'avsc';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
-import { type EventData, loadCatalog, newEnvelope, scanCatalog } from '../../schemas/index.ts';
+import { type EventData, loadCatalog, newEnvelope, newEvent, scanCatalog } from '../../schemas/index.ts';
 import { bigintToBytes, bytesToBigint } from '../../schemas/src/logical-types.ts';
 
 const temps: string[] = [];
@@ -193,5 +193,12 @@ describe('schema catalog', () => {
     });
     expect(envelope.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(data.status).toBe('RUNNING');
+    const event = newEvent(
+      'tributary.ops.ComponentStatusChanged',
+      { source: 's', subject: 'k', actor: 'a' },
+      // @ts-expect-error -- `state` is not a field (the schema calls it `status`)
+      { component: 'c', instance: 'i', state: 'RUNNING' },
+    );
+    expect(event.envelope.type).toBe('tributary.ops.ComponentStatusChanged');
   });
 });
