@@ -13,7 +13,10 @@ export function tributaryHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.TRIBUTARY_HOME ? resolve(env.TRIBUTARY_HOME) : resolve(projectRoot, '.tributary');
 }
 
-/** Download cache (jars): TRIBUTARY_CACHE, else `<home>/cache`. */
+/**
+ * Download cache (jars): TRIBUTARY_CACHE, else `.tributary/cache` in the project root. Not under
+ * TRIBUTARY_HOME, so a throwaway home (tests, a second cluster) still reuses fetched jars.
+ */
 export function tributaryCache(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TRIBUTARY_CACHE ? resolve(env.TRIBUTARY_CACHE) : resolve(tributaryHome(env), 'cache');
+  return env.TRIBUTARY_CACHE ? resolve(env.TRIBUTARY_CACHE) : resolve(projectRoot, '.tributary', 'cache');
 }

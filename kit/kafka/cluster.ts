@@ -1,13 +1,13 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { HubError } from '../../core/errors.ts';
+import { HubError, UsageError } from '../../core/errors.ts';
 import { requireJava } from '../java.ts';
 import { assertPortsFree, freePorts } from '../ports.ts';
 import { waitForExit } from '../process.ts';
 import { newClusterId, nodeLayout, portsFromBase } from './config.ts';
 import { ensureKafkaJars } from './jars.ts';
 import {
-  defaultJavaOptions,
+  brokerJavaOptions,
   formatNode,
   nodeAlive,
   nodeFormatted,
@@ -15,7 +15,7 @@ import {
   stopNode,
   writeNodeConfig,
 } from './node.ts';
-import { brokersOf, waitForKafkaReady } from './ready.ts';
+import { brokersOf, waitForInSync, waitForKafkaReady } from './ready.ts';
 import { type KafkaClusterState, type KafkaNodeState, readClusterState, writeClusterState } from './state.ts';
 import { kafkaVersion } from './version.ts';
 
@@ -33,6 +33,7 @@ export interface StartKafkaClusterOptions {
   version?: string;
   /** Jar cache root (default TRIBUTARY_CACHE or .tributary/cache). */
   cacheDir?: string;
+  /** Broker JVM options (default: brokerJavaOptions(), small heap, quick start). */
   javaOptions?: string[];
   /** Extra server.properties entries for every node. */
   extraProperties?: Record<string, string | number | boolean>;
@@ -62,7 +63,7 @@ export interface KafkaClusterHandle {
   stop(): Promise<void>;
   /** Sends `signal` to one node and waits until it is gone (SIGKILL: a crash, SIGTERM: clean). */
   kill(nodeId: number, signal?: NodeJS.Signals): Promise<void>;
-  /** Starts a stopped node again with its data and waits until it is a registered broker. */
+  /** Starts a stopped node again with its data; waits until it is registered and its replicas are in sync. */
   restart(nodeId: number): Promise<void>;
   status(): KafkaNodeStatus[];
   /** Id of the active KRaft controller as the live nodes record it; undefined when unknown. */
@@ -83,7 +84,7 @@ function nodeStatus(state: KafkaClusterState, node: KafkaNodeState): KafkaNodeSt
 
 async function choosePorts(options: StartKafkaClusterOptions, count: number) {
   if (options.ports) {
-    if (options.ports.length !== count) throw new HubError('USAGE', `ports must list ${count} nodes`);
+    if (options.ports.length !== count) throw new UsageError(`ports must list ${count} nodes`);
     return options.ports;
   }
   if (options.basePort !== undefined) return portsFromBase(options.basePort, count);
@@ -99,7 +100,7 @@ async function choosePorts(options: StartKafkaClusterOptions, count: number) {
  */
 export async function startKafkaCluster(options: StartKafkaClusterOptions): Promise<KafkaClusterHandle> {
   const count = options.nodes ?? 1;
-  if (count !== 1 && count !== 3) throw new HubError('USAGE', `nodes must be 1 or 3, not ${count}`);
+  if (count !== 1 && count !== 3) throw new UsageError(`nodes must be 1 or 3, not ${count}`);
   const dataDir = resolve(options.dataDir);
   const version = options.version ?? kafkaVersion;
   const java = await requireJava(options.env);
@@ -141,7 +142,7 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
     );
   }
   await Promise.all(toStart.map((node) => formatNode(state, node)));
-  const javaOptions = options.javaOptions ?? defaultJavaOptions;
+  const javaOptions = options.javaOptions ?? brokerJavaOptions(options.env);
   for (const node of toStart) node.pid = await spawnNode(state, node, javaOptions);
   // Record pids before waiting, so `down` can stop a cluster whose start was interrupted.
   await writeClusterState(state);
@@ -183,11 +184,11 @@ function assertCompatible(previous: KafkaClusterState | undefined, next: KafkaCl
 /** A handle on a cluster described by `state` (started here or found via cluster.json). */
 export function clusterHandle(
   state: KafkaClusterState,
-  javaOptions = defaultJavaOptions,
+  javaOptions = brokerJavaOptions(),
 ): KafkaClusterHandle {
   const find = (nodeId: number): KafkaNodeState => {
     const node = state.nodes.find((n) => n.id === nodeId);
-    if (!node) throw new HubError('USAGE', `no Kafka node ${nodeId} (nodes are 1..${state.nodes.length})`);
+    if (!node) throw new UsageError(`no Kafka node ${nodeId} (nodes are 1..${state.nodes.length})`);
     return node;
   };
   let stopped: Promise<void> | undefined;
@@ -221,9 +222,9 @@ export function clusterHandle(
         node.pid = await spawnNode(state, node, javaOptions);
         await writeClusterState(state);
       }
-      await waitForKafkaReady(state, {
-        nodeIds: state.nodes.filter((n) => nodeAlive(state, n)).map((n) => n.id),
-      });
+      const live = state.nodes.filter((n) => nodeAlive(state, n)).map((n) => n.id);
+      await waitForKafkaReady(state, { nodeIds: live });
+      await waitForInSync(state, live);
     },
     activeControllerId: () => activeControllerId(state),
     [Symbol.asyncDispose]: stop,

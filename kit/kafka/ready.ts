@@ -101,3 +101,48 @@ export async function waitForKafkaReady(
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/**
+ * Waits until every partition lists each live replica in its ISR again (a restarted broker
+ * has caught up), so the next failure a test injects still leaves min ISR satisfied.
+ */
+export async function waitForInSync(
+  state: KafkaClusterState,
+  liveIds: number[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const admin = kitKafka(
+    state.nodes.filter((n) => liveIds.includes(n.id)).map((n) => `127.0.0.1:${n.port}`),
+  ).admin();
+  const deadline = Date.now() + timeoutMs;
+  let lagging = 'unknown';
+  try {
+    await admin.connect();
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata();
+        const behind = topics.flatMap((t) =>
+          t.partitions
+            .filter((p) => p.replicas.some((r) => liveIds.includes(r) && !p.isr.includes(r)))
+            .map((p) => `${t.name}-${p.partitionId}`),
+        );
+        if (behind.length === 0) return;
+        lagging = behind.slice(0, 5).join(', ');
+      } catch (err) {
+        lagging = (err as Error).message;
+      }
+      if (Date.now() > deadline) {
+        throw new HubError(
+          'KIT_KAFKA_NOT_READY',
+          `Replicas did not catch up within ${timeoutMs / 1000} s (${lagging})`,
+          {
+            retriable: true,
+          },
+        );
+      }
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,74 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubError } from '../../core/errors.ts';
+import { parseJavaVersion, requireJava } from '../../kit/java.ts';
+import { kafkaDown, kafkaUp, startKafkaCluster } from '../../kit/kafka/index.ts';
+
+async function rejection(promise: Promise<unknown>): Promise<HubError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(HubError);
+  return err as HubError;
+}
+
+describe('Kafka kit errors a person can act on', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tributary-kit-errors-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names the taken port and the process holding it', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const err = await rejection(kafkaUp({ dataDir: join(dir, 'taken'), basePort: port }));
+      expect(err.code).toBe('KIT_PORT_TAKEN');
+      expect(err.message).toContain(`Port ${port}`);
+      expect(err.message).toContain(`pid ${process.pid}`);
+      expect(err.hint).toContain('--port');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('says Java is missing and how to install it when java is not on PATH', async () => {
+    const env = { ...process.env, PATH: join(dir, 'no-bin'), JAVA_HOME: '' };
+    const err = await rejection(kafkaUp({ dataDir: join(dir, 'nojava'), env }));
+    expect(err.code).toBe('KIT_JAVA_MISSING');
+    expect(err.describe()).toMatch(/Java was not found/);
+    expect(err.hint).toContain('openjdk-17');
+  });
+
+  it('accepts the Java on this machine and reads version strings of old and new Javas', async () => {
+    expect((await requireJava()).major).toBeGreaterThanOrEqual(17);
+    expect(parseJavaVersion('java version "1.8.0_392"')?.major).toBe(8);
+    expect(parseJavaVersion('openjdk version "11.0.21" 2023-10-17')?.major).toBe(11);
+    expect(parseJavaVersion('openjdk version "21" 2023-09-19')?.major).toBe(21);
+  });
+
+  it('shows the last broker log lines when a broker exits during start', async () => {
+    const dataDir = join(dir, 'exits');
+    const cluster = await startKafkaCluster({ nodes: 1, dataDir });
+    await cluster.stop();
+    // Corrupt the data folder: its meta.properties now claims another node id, so the broker exits.
+    const meta = join(dataDir, 'node-1', 'data', 'meta.properties');
+    await writeFile(meta, (await readFile(meta, 'utf8')).replace(/^node\.id=1$/m, 'node.id=7'));
+    try {
+      const err = await rejection(startKafkaCluster({ nodes: 1, dataDir, readyTimeoutMs: 90_000 }));
+      expect(err.code).toBe('KIT_KAFKA_EXITED');
+      expect(err.message).toContain('Last log lines');
+      expect(err.message).toContain('Stored node id 7');
+    } finally {
+      await kafkaDown({ dataDir, graceMs: 5000 });
+    }
+  });
+});
