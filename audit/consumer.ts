@@ -1,10 +1,12 @@
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { HubError, toHubError } from '../core/errors.ts';
+import { HubError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Component } from '../platform/declaration.ts';
-import { ACTION_EVENT_TYPE, ACTIONS_TOPIC, type KafkaClient } from '../platform/index.ts';
-import type { EventData, HubEvent, Serde } from '../schemas/index.ts';
+import { ACTIONS_TOPIC, type KafkaClient } from '../platform/index.ts';
+import type { Serde } from '../schemas/index.ts';
+import { actionRecordOf, type KafkaMessageLike } from './action-record.ts';
 import { type ChainWriter, createChainWriter } from './chain-writer.ts';
 import type { ActionRecord } from './entry.ts';
 import { type AuditKeyRing, loadAuditKeys } from './keys.ts';
@@ -85,8 +87,6 @@ export interface AuditConsumer extends Component {
   };
 }
 
-const UNDECODABLE = 'audit.record.undecodable';
-
 /** Builds the audit consumer; `start()` refuses without keys (AUDIT_KEYS_MISSING) before touching Kafka. */
 export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsumerDeps): AuditConsumer {
   const config = auditConsumerConfigSchema.parse(input);
@@ -106,10 +106,35 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
   let started: Promise<void> | undefined;
   let closed: Promise<void> | undefined;
 
+  // After a rebalance the previous owner of a partition may still be finishing its last batch.
+  const openAppenderWaiting = async (partition: number) => {
+    const deadline = Date.now() + config.sessionTimeoutMs * 2;
+    for (;;) {
+      try {
+        return await store.openAppender(chainIdForPartition(partition));
+      } catch (err) {
+        if (!(err instanceof HubError && err.code === 'AUDIT_CHAIN_LOCKED') || Date.now() > deadline)
+          throw err;
+        logger.info({ partition }, 'chain is still held by its previous writer; waiting');
+        await sleep(500);
+      }
+    }
+  };
+
+  /** Closes the writers of partitions this member no longer has, releasing their chains. */
+  const closeRevoked = async (assigned: number[]) => {
+    for (const [partition, writer] of writers) {
+      if (assigned.includes(partition)) continue;
+      writers.delete(partition);
+      heads.delete(partition);
+      await (await writer).close();
+    }
+  };
+
   const writerFor = (partition: number): Promise<ChainWriter> => {
     let writer = writers.get(partition);
     if (!writer) {
-      writer = store.openAppender(chainIdForPartition(partition)).then((appender) => {
+      writer = openAppenderWaiting(partition).then((appender) => {
         if (appender.state.repaired)
           logger.warn({ partition, repaired: appender.state.repaired }, 'cut a torn chain tail');
         return createChainWriter({
@@ -126,58 +151,6 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     }
     return writer;
   };
-
-  async function toRecord(
-    message: KafkaMessageLike,
-    topic: string,
-    partition: number,
-  ): Promise<ActionRecord> {
-    const source = { topic, partition, offset: message.offset };
-    try {
-      if (!message.value) throw new HubError('AUDIT_EMPTY_RECORD', 'record has no value');
-      const decoded = await deps.serde.decode(message.value, source);
-      if (decoded.schemaName !== ACTION_EVENT_TYPE) {
-        throw new HubError(
-          'AUDIT_NOT_AN_ACTION',
-          `record is a ${decoded.schemaName}, not a ${ACTION_EVENT_TYPE}`,
-        );
-      }
-      const { envelope, data } = decoded.value as HubEvent<EventData<'tributary.audit.Action'>>;
-      return {
-        eventId: envelope.id,
-        time: envelope.time,
-        component: envelope.source,
-        correlationId: envelope.correlationId ?? null,
-        action: data.action,
-        actor: data.actor,
-        resource: data.resource,
-        outcome: data.outcome,
-        argsDigest: data.argsDigest ?? null,
-        subjectId: data.subjectId ?? null,
-        details: data.details ?? {},
-        source,
-      };
-    } catch (err) {
-      const error = toHubError(err, 'AUDIT_DECODE', source);
-      // An outage of the registry passes; retrying the batch is right. Anything else never will.
-      if (error.retriable) throw error;
-      logger.warn({ ...source, code: error.code }, 'recording an undecodable action record as such');
-      return {
-        eventId: `kafka:${topic}:${partition}:${message.offset}`,
-        time: Number(message.timestamp),
-        component: 'audit',
-        correlationId: null,
-        action: UNDECODABLE,
-        actor: 'tributary.audit',
-        resource: topic,
-        outcome: 'failed',
-        argsDigest: null,
-        subjectId: null,
-        details: { error: `${error.code}: ${error.message}`, value: message.value?.toString('base64') ?? '' },
-        source,
-      };
-    }
-  }
 
   async function eachBatch(payload: BatchPayloadLike): Promise<void> {
     const { batch } = payload;
@@ -210,7 +183,9 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     const records: ActionRecord[] = [];
     for (const message of fresh) {
       if (!payload.isRunning() || payload.isStale()) break;
-      records.push(await toRecord(message, batch.topic, batch.partition));
+      records.push(
+        await actionRecordOf(deps.serde, message, { topic: batch.topic, partition: batch.partition }, logger),
+      );
     }
     if (records.length > 0) {
       const entries = await writer.append(records);
@@ -259,7 +234,8 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assigned = (event.payload.memberAssignment as Record<string, number[]>)[config.topic] ?? [];
-      seekToStored(assigned)
+      closeRevoked(assigned)
+        .then(() => seekToStored(assigned))
         .catch((err: unknown) => logger.error({ err }, 'could not seek to the stored offsets'))
         .finally(() => joinedOnce());
     });
@@ -315,11 +291,6 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
 }
 
 /** The parts of a kafkajs message and batch payload used here (kafkajs stays inside platform/). */
-interface KafkaMessageLike {
-  offset: string;
-  timestamp: string;
-  value: Buffer | null;
-}
 interface BatchPayloadLike {
   batch: { topic: string; partition: number; messages: KafkaMessageLike[] };
   resolveOffset(offset: string): void;

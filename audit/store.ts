@@ -58,6 +58,8 @@ export interface AuditStore {
   readEntries(chainId: string): AsyncIterable<StoredRecord>;
   /** Checkpoints of a chain in stored order; same errors as readEntries. */
   readCheckpoints(chainId: string): AsyncIterable<StoredRecord>;
+  /** Who is appending to the chain right now (a description), or null when nobody is. */
+  activeWriter(chainId: string): Promise<string | null>;
 }
 
 /** The chain id used for a partition of the action topic. */

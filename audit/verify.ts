@@ -58,6 +58,8 @@ export interface ChainReport {
   unsealed: number;
   decrypted: number;
   forgotten: number;
+  /** A writer was appending while verify read, and its last batch was not complete yet. */
+  inProgress: boolean;
 }
 
 export type VerifyResult =
@@ -96,10 +98,16 @@ export async function verifyChain(
 }
 
 /** Turns a store read error (corrupt or torn line) into a located problem. */
-async function* located(chain: string, records: AsyncIterable<StoredRecord>): AsyncIterable<StoredRecord> {
+async function* located(
+  chain: string,
+  records: AsyncIterable<StoredRecord>,
+  writing?: () => Promise<boolean>,
+): AsyncIterable<StoredRecord> {
   try {
     yield* records;
   } catch (err) {
+    // A running writer's last batch may be half on disk while we read: that is not damage.
+    if (err instanceof HubError && err.code === 'AUDIT_SEGMENT_TORN' && writing && (await writing())) return;
     if (
       err instanceof HubError &&
       (err.code === 'AUDIT_SEGMENT_CORRUPT' || err.code === 'AUDIT_SEGMENT_TORN')
@@ -160,7 +168,12 @@ async function verifyOne(
   let prevHash = genesisHash(chain);
   let decrypted = 0;
   let forgotten = 0;
-  for await (const at of located(chain, store.readEntries(chain))) {
+  let inProgress = false;
+  const writing = async () => {
+    inProgress = (await store.activeWriter(chain)) !== null;
+    return inProgress;
+  };
+  for await (const at of located(chain, store.readEntries(chain), writing)) {
     const parsed = auditEntrySchema.safeParse(at.value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -235,5 +248,6 @@ async function verifyOne(
     unsealed: entries - (last?.cp.seq ?? 0),
     decrypted,
     forgotten,
+    inProgress,
   };
 }

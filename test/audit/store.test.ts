@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSegmentStore } from '../../audit/segment-store.ts';
@@ -106,6 +108,47 @@ describe('segment store refuses a damaged head', () => {
     await expect(createSegmentStore({ dir }).openAppender('0')).rejects.toMatchObject({
       code: 'AUDIT_CHAIN_DAMAGED',
       where: { file: at.file, line: at.line },
+    });
+  });
+});
+
+describe('one writer per chain', () => {
+  it('a second appender is refused while the first is open; a lock left by a dead process is taken over', async () => {
+    const { keys } = makeKeys();
+    await writeChain(dir, keys, 3);
+    const store = createSegmentStore({ dir });
+    const first = await store.openAppender('0');
+    expect(await store.activeWriter('0')).toBe(`pid ${process.pid} on ${hostname()}`);
+    await expect(createSegmentStore({ dir }).openAppender('0')).rejects.toMatchObject({
+      code: 'AUDIT_CHAIN_LOCKED',
+      retriable: true,
+    });
+    await first.close();
+    expect(await store.activeWriter('0')).toBeNull();
+
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const lock = join(dir, 'chain-0', 'writer.lock');
+    await writeFile(lock, JSON.stringify({ pid: dead, host: hostname(), since: new Date().toISOString() }));
+    expect(await store.activeWriter('0')).toBeNull();
+    const again = await store.openAppender('0');
+    expect(JSON.parse(await readFile(lock, 'utf8')).pid).toBe(process.pid);
+    await again.close();
+  });
+
+  it('verify does not call a running writer’s half-written batch damage', async () => {
+    const { keys } = makeKeys();
+    await writeChain(dir, keys, 10);
+    const writer = await createSegmentStore({ dir }).openAppender('0');
+    const [file] = await chainFiles(dir);
+    await appendFile(file!, '{"seq":11,"time":"2026');
+    expect(await verifyChain(createSegmentStore({ dir }), keys)).toMatchObject({
+      ok: true,
+      chains: [{ entries: 10, inProgress: true }],
+    });
+    await writer.close();
+    expect(await verifyChain(createSegmentStore({ dir }), keys)).toMatchObject({
+      ok: false,
+      problem: { reason: 'torn-tail', line: 11 },
     });
   });
 });

@@ -1,0 +1,149 @@
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HubError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { acquireChainLock } from './chain-lock.ts';
+import {
+  type AuditEntry,
+  auditEntrySchema,
+  type Checkpoint,
+  checkpointSchema,
+  entryHash,
+  genesisHash,
+} from './entry.ts';
+import { fsyncDir } from './fs-util.ts';
+import { CHECKPOINTS_FILE, LOCK_FILE, loadForAppend, segmentName } from './segment-files.ts';
+import type { ChainAppender, ChainState, StoredRecord, TornTailRepair } from './store.ts';
+
+export interface SegmentAppenderOptions {
+  chainId: string;
+  /** The chain's folder. */
+  dir: string;
+  /** Its segment files, in order. */
+  segments: string[];
+  fsync: boolean;
+  segmentBytes: number;
+  recentEventIds: number;
+  logger?: Logger;
+}
+
+/**
+ * Opens a chain folder for appending: takes the writer lock, cuts a torn tail (keeping a copy),
+ * refuses a damaged head, and appends each batch with one write and one fsync.
+ */
+export async function openSegmentAppender(options: SegmentAppenderOptions): Promise<ChainAppender> {
+  const { chainId, dir, fsync, segmentBytes } = options;
+  await mkdir(dir, { recursive: true });
+  const release = await acquireChainLock(join(dir, LOCK_FILE), chainId);
+  try {
+    const repaired: TornTailRepair[] = [];
+    // The last segment with any entry holds the head; empty ones come from a crash right after a roll.
+    let lastEntries: StoredRecord[] = [];
+    let current: string | undefined;
+    for (let i = options.segments.length - 1; i >= 0; i--) {
+      const file = options.segments[i]!;
+      lastEntries = await loadForAppend(file, dir, repaired, options.logger);
+      current = file;
+      if (lastEntries.length > 0) break;
+    }
+    const checkpoints = await loadForAppend(join(dir, CHECKPOINTS_FILE), dir, repaired, options.logger);
+    const state = headState(chainId, lastEntries, checkpoints, options.recentEventIds);
+    if (repaired.length > 0) state.repaired = repaired;
+    let handle: FileHandle | undefined = current ? await open(current, 'a') : undefined;
+    let size = current ? (await stat(current)).size : 0;
+    let cpHandle: FileHandle | undefined;
+    let closed = false;
+
+    const write = async (h: FileHandle, text: string) => {
+      await h.appendFile(text, 'utf8');
+      if (fsync) await h.sync();
+    };
+    const ensureOpen = () => {
+      if (closed)
+        throw new HubError('AUDIT_STORE_CLOSED', 'chain appender is closed', { where: { file: dir } });
+    };
+    return {
+      chainId,
+      state,
+      async append(entries: AuditEntry[]) {
+        ensureOpen();
+        if (entries.length === 0) return;
+        const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
+        const bytes = Buffer.byteLength(text);
+        if (!handle || (size > 0 && size + bytes > segmentBytes)) {
+          await handle?.close();
+          handle = await open(join(dir, segmentName(entries[0]!.seq)), 'a');
+          size = 0;
+          if (fsync) await fsyncDir(dir);
+        }
+        await write(handle, text);
+        size += bytes;
+      },
+      async appendCheckpoint(cp: Checkpoint) {
+        ensureOpen();
+        if (!cpHandle) {
+          cpHandle = await open(join(dir, CHECKPOINTS_FILE), 'a');
+          if (fsync) await fsyncDir(dir);
+        }
+        await write(cpHandle, `${JSON.stringify(cp)}\n`);
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await handle?.close();
+          await cpHandle?.close();
+        } finally {
+          await release();
+        }
+      },
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+function headState(
+  id: string,
+  entries: StoredRecord[],
+  checkpoints: StoredRecord[],
+  recent: number,
+): ChainState {
+  const validEntry = (r: StoredRecord): AuditEntry => {
+    const parsed = auditEntrySchema.safeParse(r.value);
+    if (!parsed.success) {
+      throw new HubError('AUDIT_SEGMENT_CORRUPT', `entry is malformed: ${parsed.error.issues[0]?.message}`, {
+        where: { file: r.file, line: r.line, field: parsed.error.issues[0]?.path.join('.') ?? '' },
+        hint: 'run `tributary audit verify`; the audit never appends to a damaged chain',
+      });
+    }
+    return parsed.data;
+  };
+  const last = entries.at(-1);
+  const lastEntry = last ? validEntry(last) : undefined;
+  if (last && lastEntry && entryHash(lastEntry) !== lastEntry.hash) {
+    throw new HubError(
+      'AUDIT_CHAIN_DAMAGED',
+      'last entry does not match its hash; refusing to extend the chain',
+      {
+        where: { file: last.file, line: last.line },
+        hint: 'run `tributary audit verify` to locate the damage',
+      },
+    );
+  }
+  const lastCp = checkpoints.at(-1);
+  const cp = lastCp ? checkpointSchema.safeParse(lastCp.value) : undefined;
+  if (cp && !cp.success) {
+    throw new HubError('AUDIT_SEGMENT_CORRUPT', 'checkpoint is malformed', {
+      where: { file: lastCp!.file, line: lastCp!.line },
+    });
+  }
+  return {
+    seq: lastEntry?.seq ?? 0,
+    hash: lastEntry?.hash ?? genesisHash(id),
+    lastSource: lastEntry?.source ?? null,
+    lastCheckpoint: cp?.data ?? null,
+    recentEventIds: entries.slice(-recent).map((r) => validEntry(r).eventId),
+  };
+}
