@@ -1,25 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { silentLogger } from '../../core/logger.ts';
 import { createHubContext, type HubContext } from '../../platform/hub-context.ts';
-import { createKafka, type KafkaClient, kafkaSettingsFromEnv } from '../../platform/kafka.ts';
+import type { KafkaClient } from '../../platform/kafka.ts';
 import { createTopicFollower, type FollowedRecord } from '../../platform/topic-follower.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
+import { testKafka as sharedKafka } from '../support/kafka.ts';
+import { uniqueName } from '../support/names.ts';
 
-/**
- * Kafka for the platform tests: the broker named by KAFKA_BROKERS (the shared harness sets it;
- * by hand, point it at a running broker). Names are random so tests never share state.
- */
+/** A client of the run's shared Kafka (test/support/kafka.ts), with a client id of its own. */
 export function testKafka(): KafkaClient {
-  const settings = kafkaSettingsFromEnv({
-    ...process.env,
-    KAFKA_CLIENT_ID: `test-${randomUUID().slice(0, 8)}`,
-  });
-  return createKafka(settings, silentLogger());
+  return sharedKafka({ clientId: uniqueName('platform-test') }).kafka;
 }
 
 /** A fresh name for a topic or a group. */
 export function randomName(prefix: string): string {
-  return `test.${prefix}.${randomUUID()}`;
+  return uniqueName(`test.${prefix}`);
 }
 
 /** Creates topics (and optionally nothing else) with the given partition count. */
@@ -75,14 +68,11 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
 
 /** The hub plumbing over the test broker, with a schema log of its own. */
 export async function testHub(): Promise<HubContext & { schemaLogTopic: string }> {
-  const env = { ...process.env };
+  const shared = sharedKafka({ clientId: uniqueName('platform-test') });
+  const env = { ...shared.env };
   delete env.SCHEMA_REGISTRY_URL;
   const schemaLogTopic = randomName('schemas');
-  const hub = await createHubContext({
-    env,
-    kafkaSettings: kafkaSettingsFromEnv({ ...env, KAFKA_CLIENT_ID: `test-${randomUUID().slice(0, 8)}` }),
-    schemaLogTopic,
-  });
+  const hub = await createHubContext({ env, kafkaSettings: shared.settings, schemaLogTopic });
   return Object.assign(hub, { schemaLogTopic });
 }
 
