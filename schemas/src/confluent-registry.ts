@@ -1,4 +1,5 @@
 import { HubError } from '../../core/errors.ts';
+import { COMPATIBILITY_ATTRIBUTE, declaredMode } from './registration-check.ts';
 import { unknownId, unreachable } from './registry-errors.ts';
 import type { AvroSchemaJson, RegisteredSchema, SchemaRegistry } from './types.ts';
 
@@ -10,9 +11,23 @@ export interface ConfluentRegistryOptions {
   password?: string;
   /** Injected for tests and proxies; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Before a subject's first registration from this process, set the subject's compatibility
+   * level (PUT /config/{subject}) to the mode the schema declares in `tributary.compatibility`,
+   * so the registry enforces the same rule `tributary schemas check` does
+   * (SCHEMA_REGISTRY_APPLY_COMPATIBILITY=true). Off by default: it changes registry config.
+   */
+  applyCompatibility?: boolean;
 }
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+
+/** The compatibility mode a schema declares explicitly, if it does. */
+function declaredModeIfAny(schema: AvroSchemaJson): string | undefined {
+  if (typeof schema !== 'object' || Array.isArray(schema) || schema[COMPATIBILITY_ATTRIBUTE] === undefined)
+    return undefined;
+  return declaredMode(schema);
+}
 
 function schemaText(schema: AvroSchemaJson): string {
   return typeof schema === 'string' ? schema : JSON.stringify(schema);
@@ -36,6 +51,7 @@ export function createConfluentRegistry(options: ConfluentRegistryOptions): Sche
   }
   const idsBySubjectAndText = new Map<string, number>();
   const schemasById = new Map<number, AvroSchemaJson>();
+  const configured = new Set<string>();
 
   /** Calls the registry; resolves to undefined on 404 when `notFoundOk`. */
   const call = async <T>(
@@ -87,6 +103,11 @@ export function createConfluentRegistry(options: ConfluentRegistryOptions): Sche
       const key = `${subject}\u0000${text}`;
       const cached = idsBySubjectAndText.get(key);
       if (cached !== undefined) return cached;
+      const mode = typeof schema === 'string' ? undefined : declaredModeIfAny(schema);
+      if (options.applyCompatibility && mode && !configured.has(subject)) {
+        await call('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: mode });
+        configured.add(subject);
+      }
       const res = await call<{ id: number }>('POST', `${subjectPath(subject)}/versions`, { schema: text });
       if (!res || typeof res.id !== 'number') {
         throw new HubError(

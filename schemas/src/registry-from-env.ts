@@ -4,7 +4,8 @@ import type { SchemaLog, SchemaRegistry } from './types.ts';
 
 /**
  * The registry the hub uses: Confluent-compatible when SCHEMA_REGISTRY_URL is set (with optional
- * SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD basic auth), else the embedded registry over
+ * SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD basic auth, and
+ * SCHEMA_REGISTRY_APPLY_COMPATIBILITY=true to push each schema's declared mode), else the embedded registry over
  * `log` (platform/ passes the compacted `_tributary.schemas` topic).
  */
 export function registryFromEnv(options: {
@@ -20,5 +21,6 @@ export function registryFromEnv(options: {
     ...(env.SCHEMA_REGISTRY_USERNAME ? { username: env.SCHEMA_REGISTRY_USERNAME } : {}),
     ...(env.SCHEMA_REGISTRY_PASSWORD ? { password: env.SCHEMA_REGISTRY_PASSWORD } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    applyCompatibility: env.SCHEMA_REGISTRY_APPLY_COMPATIBILITY === 'true',
   });
 }

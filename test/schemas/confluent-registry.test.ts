@@ -20,6 +20,7 @@ function startRegistry(auth: { user: string; password: string }) {
   const schemas: string[] = []; // id - 1 -> schema text
   const subjects = new Map<string, number[]>(); // subject -> ids, version = index + 1
   const calls: string[] = [];
+  const config = new Map<string, string>(); // subject -> compatibility level
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' });
     res.end(JSON.stringify(body));
@@ -67,6 +68,11 @@ function startRegistry(auth: { user: string; password: string }) {
         return send(res, 200, { subject: parts[1], id, version: list.length, schema: schemas[id - 1] });
       }
     }
+    if (req.method === 'PUT' && parts[0] === 'config' && parts.length === 2) {
+      const { compatibility } = JSON.parse(body) as { compatibility: string };
+      config.set(parts[1] ?? '', compatibility);
+      return send(res, 200, { compatibility });
+    }
     if (url.pathname === '/boom')
       return send(res, 500, { error_code: 50001, message: 'Error in the backend datastore' });
     return send(res, 404, { error_code: 404, message: 'HTTP 404 Not Found' });
@@ -74,13 +80,14 @@ function startRegistry(auth: { user: string; password: string }) {
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { error_code: 50001, message: String(err) }));
   });
-  return { server, calls };
+  return { server, calls, config };
 }
 
 describe('Confluent Schema Registry client (real HTTP)', () => {
   const auth = { user: 'hub', password: 's3cret' };
   let server: Server;
   let calls: string[];
+  let config: Map<string, string>;
   let url: string;
   const schema: AvroSchemaObject = {
     type: 'record',
@@ -90,7 +97,7 @@ describe('Confluent Schema Registry client (real HTTP)', () => {
   };
 
   beforeAll(async () => {
-    ({ server, calls } = startRegistry(auth));
+    ({ server, calls, config } = startRegistry(auth));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });
@@ -175,5 +182,22 @@ describe('Confluent Schema Registry client (real HTTP)', () => {
     await registryFromEnv({ env: {}, log }).register('env-value', schema);
     expect(log.records.map((r) => r.key.split(':')[0])).toEqual(['schema', 'subject']);
     expect(calls.length).toBe(before + 1);
+  });
+
+  it('sets a subject to the compatibility mode its schema declares when asked to', async () => {
+    const full = { ...schema, 'tributary.compatibility': 'FULL_TRANSITIVE' };
+    const creds = { username: auth.user, password: auth.password };
+    await createConfluentRegistry({ url, ...creds }).register('plain-value', full);
+    expect(config.has('plain-value')).toBe(false);
+    const env = {
+      SCHEMA_REGISTRY_URL: url,
+      SCHEMA_REGISTRY_USERNAME: auth.user,
+      SCHEMA_REGISTRY_PASSWORD: auth.password,
+      SCHEMA_REGISTRY_APPLY_COMPATIBILITY: 'true',
+    };
+    await registryFromEnv({ env, log: new MemorySchemaLog() }).register('strict-value', full);
+    expect(config.get('strict-value')).toBe('FULL_TRANSITIVE');
+    await registryFromEnv({ env, log: new MemorySchemaLog() }).register('default-value', schema);
+    expect(config.has('default-value')).toBe(false); // nothing declared: the registry's own default applies
   });
 });
