@@ -744,6 +744,43 @@ export interface HrGroupChangedData {
 }
 
 /**
+ * The MCP client cancelled a tool call (notifications/cancelled) or it timed out; published by the bridge to mcp.tool.cancelled so the component working on the command can stop. Carries the command's correlation id.
+ *
+ * Avro: tributary.mcp.ToolCancelled
+ */
+export interface McpToolCancelled {
+  /** Common event metadata; correlationId is that of the cancelled command, causationId its event id, actor the caller. */
+  envelope: Envelope;
+  /** Which call was cancelled and why. */
+  data: McpToolCancelledData;
+}
+
+/**
+ * Which call was cancelled and why.
+ *
+ * Avro: tributary.mcp.ToolCancelledData
+ */
+export interface McpToolCancelledData {
+  /** MCP tool name, e.g. image.analyze. */
+  tool: string;
+  /** Topic the command event was published to. */
+  commandTopic: string;
+  /** Envelope id of the command event being cancelled. */
+  commandEventId: string;
+  /** clientCancelled (notifications/cancelled or the connection closed), timeout (no result in time) or bridgeShutdown. */
+  reason: McpToolCancelReason;
+  /** Reason text the client sent, if any. */
+  message?: null | string;
+}
+
+/**
+ * Why the call ended early.
+ *
+ * Avro: tributary.mcp.ToolCancelReason
+ */
+export type McpToolCancelReason = 'clientCancelled' | 'timeout' | 'bridgeShutdown';
+
+/**
  * Why a job failed.
  *
  * Avro: tributary.media.AudioTranscribeJobError
@@ -1523,6 +1560,7 @@ export interface EventTypes {
   "tributary.hr.EmployeeDeactivate": HrEmployeeDeactivate;
   "tributary.hr.EmployeeUpsert": HrEmployeeUpsert;
   "tributary.hr.GroupChanged": HrGroupChanged;
+  "tributary.mcp.ToolCancelled": McpToolCancelled;
   "tributary.media.AudioTranscribeRequest": MediaAudioTranscribeRequest;
   "tributary.media.AudioTranscribeResult": MediaAudioTranscribeResult;
   "tributary.media.ChartRenderRequest": MediaChartRenderRequest;
@@ -1559,6 +1597,7 @@ export const latestVersions = {
   "tributary.hr.EmployeeDeactivate": 1,
   "tributary.hr.EmployeeUpsert": 1,
   "tributary.hr.GroupChanged": 1,
+  "tributary.mcp.ToolCancelled": 1,
   "tributary.media.AudioTranscribeRequest": 1,
   "tributary.media.AudioTranscribeResult": 1,
   "tributary.media.ChartRenderRequest": 1,
