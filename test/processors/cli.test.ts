@@ -1,0 +1,86 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerProcessorsCommands } from '../../cli/commands/processors.ts';
+import { UsageError } from '../../core/errors.ts';
+import { testKafka } from '../support/kafka.ts';
+import { uniqueName } from '../support/names.ts';
+
+describe('tributary processors CLI', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'processors-cli-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const program = (out: string[], stopSignal?: () => Promise<void>) => {
+    const p = new Command('tributary').exitOverride();
+    registerProcessorsCommands(p, {
+      env: { ...testKafka().env, TRIBUTARY_LOG_LEVEL: 'silent' },
+      write: (t) => out.push(t),
+      ...(stopSignal ? { stopSignal } : {}),
+    });
+    return p;
+  };
+
+  it('lists every processor with its commands and topics', async () => {
+    const out: string[] = [];
+    await program(out).parseAsync(['processors', 'list'], { from: 'user' });
+    const text = out.join('');
+    for (const cmd of [
+      'image.analyze',
+      'audio.transcribe',
+      'speech.synthesize',
+      'podcast.create',
+      'chart.render',
+    ]) {
+      expect(text).toContain(cmd);
+    }
+    expect(text).toContain('media.chart.render.req -> media.chart.render.res');
+  });
+
+  it('refuses an unknown processor and an invalid config with usage errors', async () => {
+    const unknown = await program([])
+      .parseAsync(['processors', 'run', 'video'], { from: 'user' })
+      .catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(UsageError);
+    const config = join(dir, 'bad.yaml');
+    await writeFile(config, 'runner:\n  maxConcurrent: 0\n');
+    const bad = (await program([])
+      .parseAsync(['processors', 'run', 'chart', '--config', config], { from: 'user' })
+      .catch((e: unknown) => e)) as UsageError;
+    expect(bad).toBeInstanceOf(UsageError);
+    expect(bad.message).toContain('runner.maxConcurrent');
+  });
+
+  it('runs a processor until told to stop', async () => {
+    const out: string[] = [];
+    const config = join(dir, 'chart.yaml');
+    // As after `tributary topology apply`: the request topic exists (under a test prefix).
+    const prefix = `${uniqueName('cli')}.`;
+    const admin = testKafka().kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: `${prefix}media.chart.render.req`, numPartitions: 1, replicationFactor: -1 }],
+    });
+    await writeFile(
+      config,
+      `topicPrefix: ${prefix}\ngroupId: ${uniqueName('group')}\nblobDir: ${join(dir, 'blobs')}\n`,
+    );
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const run = program(out, () => stopped).parseAsync(['processors', 'run', 'chart', '--config', config], {
+      from: 'user',
+    });
+    await expect.poll(() => out.join(''), { timeout: 30_000 }).toContain('processor.chart running');
+    stop();
+    await run;
+    await admin.deleteTopics({ topics: [`${prefix}media.chart.render.req`] }).catch(() => undefined);
+    await admin.disconnect();
+  }, 60_000);
+});
