@@ -134,10 +134,9 @@ export function createEmbeddedRegistry(options: EmbeddedRegistryOptions): Schema
     }
   };
 
-  const storeSchema = async (text: string): Promise<number> => {
+  /** Writes `schema:<id>` unless present; `s` is state the caller just re-read from the log. */
+  const storeSchema = async (text: string, s: State): Promise<number> => {
     const id = embeddedSchemaId(text);
-    let s = await current();
-    if (!s.schemas.has(id)) s = await reload();
     const stored = s.schemas.get(id);
     if (stored !== undefined && stored !== text) {
       throw new HubError('SCHEMA_ID_COLLISION', `two different schemas hash to embedded id ${id}`, {
@@ -158,7 +157,7 @@ export function createEmbeddedRegistry(options: EmbeddedRegistryOptions): Schema
       const known = (st: State) => st.subjects.get(subject)?.some((r) => r.id === embeddedSchemaId(text));
       let s = await current();
       if (!known(s)) s = await reload();
-      if (known(s)) return storeSchema(text);
+      if (known(s)) return storeSchema(text, s);
       const existing = s.subjects.get(subject) ?? [];
       const version = registerOptions.version ?? Math.max(0, ...existing.map((r) => r.version)) + 1;
       if (options.enforceCompatibility ?? true) {
@@ -170,10 +169,11 @@ export function createEmbeddedRegistry(options: EmbeddedRegistryOptions): Schema
         });
         assertCompatibleRegistration(subject, JSON.parse(text) as AvroSchemaJson, version, earlier);
       }
-      const id = await storeSchema(text);
+      const id = await storeSchema(text, s);
       await append(`subject:${subject}:${id}`, JSON.stringify({ version, registeredAt: Date.now() }));
-      // Same ordering a fresh load computes, so this process agrees with the others.
-      s.subjects.set(subject, orderVersions([...existing, { id, version }]));
+      // Re-read rather than patch local state: the order then comes from the same function of the
+      // log that every other process computes (a rare call; the serde caches ids).
+      await reload();
       return id;
     },
 
