@@ -7,7 +7,13 @@ import type { IdempotencyStore } from './idempotency.ts';
 import type { KafkaClient } from './kafka.ts';
 import { fromKafkaError } from './kafka-errors.ts';
 import type { RawHeaders, RawRecord, RecordPosition } from './records.ts';
-import { backoffDelay, type RetryPolicy, retryPolicySchema, waitUnlessAborted } from './retry-policy.ts';
+import {
+  backoffDelay,
+  type RetryPolicy,
+  retryPolicySchema,
+  waitUnlessAborted,
+  withTimeout,
+} from './retry-policy.ts';
 
 /** What a handler learns about the record besides the decoded event. */
 export interface EventContext extends RecordPosition {
@@ -198,7 +204,12 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (refreshIdempotency && idempotency?.refresh) {
       refreshIdempotency = false;
-      refreshing = idempotency.refresh();
+      refreshing = idempotency.refresh().catch((err: unknown) => {
+        // Try again on the next batch instead of failing every batch from now on.
+        refreshIdempotency = true;
+        refreshing = undefined;
+        throw err;
+      });
     }
     // Every partition processed concurrently waits for the same catch-up.
     if (refreshing) await refreshing;
@@ -256,45 +267,27 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     running = true;
     if (paused) consumer.pause(topics.map((topic) => ({ topic })));
     const joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new HubError(
-              'KAFKA_GROUP_JOIN',
-              `group ${groupId} got no assignment within ${joinTimeoutMs} ms`,
-              {
-                retriable: true,
-                where: { group: groupId },
-              },
-            ),
-          ),
-        joinTimeoutMs,
-      );
-    });
-    try {
-      await Promise.race([joined, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      joined,
+      joinTimeoutMs,
+      () =>
+        new HubError('KAFKA_GROUP_JOIN', `group ${groupId} got no assignment within ${joinTimeoutMs} ms`, {
+          retriable: true,
+          where: { group: groupId },
+        }),
+    );
   }
 
   async function shutdown(): Promise<void> {
     stopping.abort();
     const abortTimer = setTimeout(() => aborting.abort(), closeTimeoutMs);
-    let giveUpTimer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'gave-up'>((resolve) => {
-      // After aborting handlers, allow a little more for the commit and the group leave.
-      giveUpTimer = setTimeout(() => resolve('gave-up'), closeTimeoutMs + 5_000);
-    });
     try {
-      const result = await Promise.race([consumer.disconnect().then(() => 'ok' as const), gaveUp]);
-      if (result === 'gave-up')
-        logger.warn('consumer did not stop in time; uncommitted records will be re-delivered');
+      // After aborting handlers, allow a little more for the commit and the group leave.
+      await withTimeout(consumer.disconnect(), closeTimeoutMs + 5_000, () => new Error('gave up'));
+    } catch (err) {
+      logger.warn({ err }, 'consumer did not stop cleanly; uncommitted records will be re-delivered');
     } finally {
       clearTimeout(abortTimer);
-      clearTimeout(giveUpTimer);
       running = false;
       await idempotency?.close?.();
     }

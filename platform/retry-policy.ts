@@ -39,3 +39,16 @@ export function waitUnlessAborted(ms: number, signal: AbortSignal): Promise<bool
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Resolves as `promise` does, or rejects with `timeoutError()` after `ms`; the timer never outlives it. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, timeoutError: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
