@@ -10,6 +10,7 @@ import type { bridgeConfigSchema } from '../../mcp-bridge/config.ts';
 import type { Directory } from '../../mcp-bridge/directory/directory.ts';
 import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from '../../mcp-bridge/server.ts';
+import type { BridgeTool } from '../../mcp-bridge/tools.ts';
 import { useTestLdap } from '../support/ldap.ts';
 import { useTestRedis } from '../support/redis.ts';
 import { testPolicy, testTools } from './fixture-tools.ts';
@@ -25,9 +26,9 @@ export interface BridgeFixture {
   signingKey: string;
   login(username: string, password: string): Promise<Response>;
   loginOk(username: string, password: string): Promise<LoginReply>;
-  connect(token: string): Promise<Client>;
+  connect(token: string, mcpUrl?: string): Promise<Client>;
   /** Starts another instance sharing Redis, key and public URL (as behind a load balancer); returns its MCP URL. */
-  startPeer(): Promise<string>;
+  startPeer(tools?: BridgeTool[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -43,7 +44,7 @@ export interface LoginReply {
 /** Starts real Redis and slapd (once per file) and a bridge on a free port with the test tools. */
 export async function startBridgeFixture(
   config: Partial<z.input<typeof bridgeConfigSchema>> = {},
-  options: { directory?: Directory; clock?: () => number } = {},
+  options: { directory?: Directory; clock?: () => number; tools?: BridgeTool[] } = {},
 ): Promise<BridgeFixture> {
   const testRedis = await useTestRedis();
   const testLdap = await useTestLdap();
@@ -57,7 +58,7 @@ export async function startBridgeFixture(
     directory,
     policy: testPolicy,
     signingKey,
-    tools: testTools,
+    tools: options.tools ?? testTools,
     emitAction: (action: BridgeAction) => void actions.push(action),
     logger: silentLogger(),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -86,17 +87,20 @@ export async function startBridgeFixture(
         throw new Error(`login of ${username} failed: ${res.status} ${await res.text()}`);
       return (await res.json()) as LoginReply;
     },
-    async connect(token) {
+    async connect(token, mcpUrl = resourceUrl) {
       const client = new Client({ name: 'bridge-test', version: '1.0.0' });
-      const transport = new StreamableHTTPClientTransport(new URL(resourceUrl), {
+      const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
       });
       await client.connect(transport);
       clients.push(client);
       return client;
     },
-    async startPeer() {
-      const peer = createBridgeHttpServer({ port: 0, redisKeyPrefix, ...config, publicUrl: url }, deps);
+    async startPeer(tools) {
+      const peer = createBridgeHttpServer(
+        { port: 0, redisKeyPrefix, ...config, publicUrl: url },
+        tools ? { ...deps, tools } : deps,
+      );
       peers.push(peer);
       await peer.start();
       const address = peer.address();

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { HubError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import {
+  createDeadLetterWriter,
+  createEventConsumer,
+  type EventConsumer,
+  type EventProducer,
+  type KafkaClient,
+} from '../platform/index.ts';
+import { type HubEvent, newEnvelope, type Serde } from '../schemas/index.ts';
+import type { ToolCallContext, ToolOutcome } from './tools.ts';
+import type { CommandRunner, ResolvedCommand } from './tools-from-declarations.ts';
+
+/**
+ * The Kafka round trip of a tool call: publish the command event with the call's correlation
+ * id, then wait for the result event carrying the same id. Every bridge instance reads every
+ * result topic through a consumer group of its own, starting at the end, and keeps only the
+ * results it waits for, so a result reaches the instance that holds the call whatever
+ * partition it lands on. A timeout or a client cancel publishes a ToolCancelled event and
+ * leaves no waiting state behind.
+ */
+
+export const CANCEL_TOPIC = 'mcp.tool.cancelled';
+export const CANCEL_EVENT_TYPE = 'tributary.mcp.ToolCancelled';
+
+export interface ReplyRouterOptions {
+  kafka: KafkaClient;
+  serde: Serde;
+  producer: EventProducer;
+  /** Result topics of every command the bridge offers. */
+  resultTopics: string[];
+  /** How long a call waits for its result. */
+  timeoutMs?: number;
+  cancelTopic?: string;
+  /** Names this instance's consumer group; random by default. */
+  instanceId?: string;
+  logger?: Logger;
+}
+
+export interface ReplyRouter {
+  /** Joins the result topics (from their current end); resolves once partitions are assigned. */
+  start(): Promise<void>;
+  /** The CommandRunner tools-from-declarations needs. */
+  runCommand: CommandRunner;
+  /** Calls waiting for a result right now. */
+  pending(): number;
+  /** Fails the waiting calls and leaves the group. Idempotent. */
+  close(): Promise<void>;
+}
+
+type EndReason = 'timeout' | 'clientCancelled' | 'bridgeShutdown';
+type CallEnd = { event: HubEvent<unknown> } | { ended: EndReason };
+
+/** Plain JSON of a decoded Avro value (records are class instances in avsc). */
+function toPlainJson(value: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value ?? {})) as Record<string, unknown>;
+}
+
+/** Builds the reply router. */
+export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
+  const logger = options.logger ?? silentLogger();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const cancelTopic = options.cancelTopic ?? CANCEL_TOPIC;
+  const waiting = new Map<string, (end: CallEnd) => void>();
+  const instanceId = options.instanceId ?? randomUUID();
+  let consumer: EventConsumer | undefined;
+  let closed = false;
+
+  const handler = async (event: HubEvent<unknown>) => {
+    const id = event.envelope.correlationId;
+    if (!id) return;
+    // Results for calls held by other instances are simply not ours.
+    waiting.get(id)?.({ event });
+  };
+
+  async function publishCancel(
+    command: ResolvedCommand,
+    context: ToolCallContext,
+    commandEventId: string,
+    reason: EndReason,
+  ) {
+    const envelope = newEnvelope({
+      type: CANCEL_EVENT_TYPE,
+      source: 'mcp-bridge',
+      subject: context.correlationId,
+      actor: context.identity.sub,
+      correlationId: context.correlationId,
+      causationId: commandEventId,
+    });
+    const data = { tool: command.name, commandTopic: command.topic, commandEventId, reason, message: null };
+    await options.producer.publish(cancelTopic, [{ envelope, data }]).catch((err: unknown) => {
+      logger.warn(
+        { err, tool: command.name, correlationId: context.correlationId },
+        'could not publish the cancel event',
+      );
+    });
+  }
+
+  const runCommand: CommandRunner = async (command, args, context): Promise<ToolOutcome> => {
+    if (closed || !consumer) {
+      throw new HubError('BRIDGE_NOT_READY', 'the bridge is not connected to Kafka', { retriable: true });
+    }
+    const keyField = (command as { keyField?: string }).keyField;
+    const key = keyField && args[keyField] !== undefined ? String(args[keyField]) : context.correlationId;
+    const envelope = newEnvelope({
+      type: command.commandSchema,
+      source: 'mcp-bridge',
+      subject: key,
+      // Only the verified identity travels on; the token stayed at the HTTP edge.
+      actor: context.identity.sub,
+      correlationId: context.correlationId,
+    });
+    let settle: (end: CallEnd) => void = () => undefined;
+    const ended = new Promise<CallEnd>((resolve) => {
+      settle = resolve;
+    });
+    // Register before publishing: a fast result must find its caller waiting.
+    waiting.set(context.correlationId, (end) => settle(end));
+    const timer = setTimeout(() => settle({ ended: 'timeout' }), timeoutMs);
+    const onAbort = () => settle({ ended: 'clientCancelled' });
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await options.producer.publish(command.topic, [{ envelope, data: args }]);
+      const outcome = await ended;
+      if ('event' in outcome) {
+        const data = toPlainJson(outcome.event.data);
+        // Result records say failure as status (processors) or outcome (connector sinks).
+        return { structuredContent: data, isError: data.status === 'failed' || data.outcome === 'failed' };
+      }
+      const reason = outcome.ended;
+      await publishCancel(command, context, envelope.id, reason);
+      const message =
+        reason === 'timeout'
+          ? `TOOL_TIMEOUT: no result on ${command.resultTopic} within ${timeoutMs} ms; the command was cancelled`
+          : `TOOL_CANCELLED: the call was cancelled (${reason})`;
+      return { text: message, isError: true };
+    } finally {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onAbort);
+      waiting.delete(context.correlationId);
+    }
+  };
+
+  return {
+    runCommand,
+    pending: () => waiting.size,
+    async start() {
+      if (consumer) return;
+      consumer = createEventConsumer({
+        kafka: options.kafka,
+        serde: options.serde,
+        groupId: `_tributary.mcp-bridge.replies.${instanceId}`,
+        topics: [...new Set(options.resultTopics)],
+        handler,
+        deadLetters: createDeadLetterWriter({ producer: options.producer }),
+        // A new group per instance: start at the end, results of earlier calls are not ours.
+        fromBeginning: false,
+        maxWaitTimeMs: 200,
+        logger,
+      });
+      await consumer.start();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const end of waiting.values()) end({ ended: 'bridgeShutdown' });
+      await consumer?.close();
+    },
+  };
+}

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReplyRouter, type ReplyRouter } from '../../mcp-bridge/reply-router.ts';
+import type { BridgeTool } from '../../mcp-bridge/tools.ts';
+import { toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
+import type { ComponentDeclaration } from '../../platform/declaration.ts';
+import {
+  createDeadLetterWriter,
+  createEventConsumer,
+  createHubContext,
+  type EventConsumer,
+  type HubContext,
+} from '../../platform/index.ts';
+import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
+import { testKafka } from '../support/kafka.ts';
+import { uniqueName } from '../support/names.ts';
+import { type BridgeFixture, startBridgeFixture } from './fixture.ts';
+
+/**
+ * Tool calls through a real Kafka: the bridge publishes the command event, a real consumer (a
+ * minimal CRM sink standing in for the connector) answers on the result topic, and the bridge
+ * matches the result by correlation id.
+ */
+
+const names = {
+  cmd: uniqueName('crm.contact.upsert.cmd'),
+  res: uniqueName('crm.contact.upsert.res'),
+  silentCmd: uniqueName('crm.account.upsert.cmd'),
+  silentRes: uniqueName('crm.account.upsert.res'),
+  cancel: uniqueName('mcp.tool.cancelled'),
+};
+
+const declaration = {
+  name: 'connector.crm-roundtrip',
+  kind: 'connector',
+  description: 'test',
+  topics: [
+    { name: names.cmd, description: 'cmd', valueSchema: 'tributary.crm.ContactUpsert' },
+    { name: names.res, description: 'res', valueSchema: 'tributary.crm.ContactUpsertResult' },
+    { name: names.silentCmd, description: 'cmd', valueSchema: 'tributary.crm.AccountUpsert' },
+    { name: names.silentRes, description: 'res', valueSchema: 'tributary.crm.AccountUpsertResult' },
+  ],
+  produces: [],
+  consumes: [],
+  commands: [
+    {
+      name: 'crm.contact.upsert',
+      description: 'Creates or updates a contact.',
+      topic: names.cmd,
+      resultTopic: names.res,
+      mutating: true,
+    },
+    {
+      name: 'crm.account.upsert',
+      description: 'Nobody answers this one.',
+      topic: names.silentCmd,
+      resultTopic: names.silentRes,
+      mutating: true,
+    },
+  ],
+} as unknown as ComponentDeclaration<unknown>;
+
+describe('MCP tool calls round-trip through a real Kafka', () => {
+  let hub: HubContext;
+  let responder: EventConsumer;
+  let fx: BridgeFixture;
+  const routers: ReplyRouter[] = [];
+  const commands: HubEvent<Record<string, unknown>>[] = [];
+
+  const newRouter = async (timeoutMs: number) => {
+    const router = createReplyRouter({
+      kafka: hub.kafka,
+      serde: hub.serde,
+      producer: hub.producer,
+      resultTopics: [names.res, names.silentRes],
+      cancelTopic: names.cancel,
+      timeoutMs,
+    });
+    routers.push(router);
+    await router.start();
+    return router;
+  };
+
+  beforeAll(async () => {
+    const shared = testKafka({ clientId: uniqueName('mcp-bridge-test') });
+    const env = { ...shared.env };
+    delete env.SCHEMA_REGISTRY_URL;
+    hub = await createHubContext({
+      env,
+      kafkaSettings: shared.settings,
+      schemaLogTopic: uniqueName('schemas'),
+    });
+    const admin = hub.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(names).map((topic) => ({ topic, numPartitions: 3, replicationFactor: -1 })),
+    });
+    await admin.disconnect();
+
+    responder = createEventConsumer({
+      kafka: hub.kafka,
+      serde: hub.serde,
+      groupId: uniqueName('crm-sink'),
+      topics: [names.cmd],
+      deadLetters: createDeadLetterWriter({ producer: hub.producer }),
+      async handler(event) {
+        const command = event as HubEvent<Record<string, unknown>>;
+        commands.push(command);
+        const envelope = newEnvelope({
+          type: 'tributary.crm.ContactUpsertResult',
+          source: 'connector.crm-roundtrip',
+          subject: String(command.data.externalId),
+          actor: command.envelope.actor,
+          correlationId: command.envelope.correlationId ?? null,
+          causationId: command.envelope.id,
+        });
+        const data = {
+          commandId: command.envelope.id,
+          externalId: command.data.externalId,
+          outcome: 'succeeded',
+          httpStatus: 201,
+          systemId: `sf-${String(command.data.externalId)}`,
+          errorCode: null,
+          message: `hello ${String(command.data.firstName)}`,
+          answer: null,
+        };
+        await hub.producer.publish(names.res, [{ envelope, data }]);
+      },
+    });
+    await responder.start();
+    const router = await newRouter(60_000);
+    const tools: BridgeTool[] = toolsFromDeclarations([declaration], hub.catalog, router.runCommand);
+    fx = await startBridgeFixture({ toolCallsPerWindow: 1000 }, { tools });
+  });
+
+  afterAll(async () => {
+    await fx?.close();
+    for (const router of routers) await router.close();
+    await responder?.close();
+    await hub?.close();
+  });
+
+  it('returns the result event as structuredContent, with the verified user as actor and no token on the wire', async () => {
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const client = await fx.connect(alice.accessToken);
+    const { tools } = await client.listTools();
+    expect(tools.find((t) => t.name === 'crm.contact.upsert')?.inputSchema.required).toContain('externalId');
+    const result = await client.callTool({
+      name: 'crm.contact.upsert',
+      arguments: { externalId: 'ext-1', firstName: 'Ada' },
+    });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({
+      externalId: 'ext-1',
+      outcome: 'succeeded',
+      httpStatus: 201,
+      systemId: 'sf-ext-1',
+      message: 'hello Ada',
+    });
+    const command = commands.find((c) => c.data.externalId === 'ext-1');
+    expect(command?.envelope.actor).toBe('alice');
+    expect(command?.envelope.source).toBe('mcp-bridge');
+    expect(JSON.stringify(command)).not.toContain(alice.accessToken);
+    const audited = fx.actions.find(
+      (a) => a.action === 'mcp.tool.call' && a.resource === 'crm.contact.upsert',
+    );
+    expect(audited?.correlationId).toBe(command?.envelope.correlationId);
+  });
+
+  it('gives each of 200 concurrent calls its own result', async () => {
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const client = await fx.connect(alice.accessToken);
+    const ids = Array.from({ length: 200 }, (_, i) => `bulk-${i}`);
+    const results = await Promise.all(
+      ids.map((id) =>
+        client.callTool({ name: 'crm.contact.upsert', arguments: { externalId: id, firstName: id } }),
+      ),
+    );
+    expect(results.map((r) => (r.structuredContent as { externalId: string }).externalId)).toEqual(ids);
+    expect(results.map((r) => (r.structuredContent as { message: string }).message)).toEqual(
+      ids.map((id) => `hello ${id}`),
+    );
+    expect(routers[0]?.pending()).toBe(0);
+  }, 120_000);
+
+  it('a result reaches the instance that waits for it when two bridges share the result topics', async () => {
+    const peerRouter = await newRouter(10_000);
+    const peerUrl = await fx.startPeer(
+      toolsFromDeclarations([declaration], hub.catalog, peerRouter.runCommand),
+    );
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const first = await fx.connect(alice.accessToken);
+    const second = await fx.connect(alice.accessToken, peerUrl);
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      (i % 2 ? second : first).callTool({
+        name: 'crm.contact.upsert',
+        arguments: { externalId: `two-${i}` },
+      }),
+    );
+    const results = await Promise.all(calls);
+    expect(results.map((r) => (r.structuredContent as { externalId: string }).externalId)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `two-${i}`),
+    );
+  });
+
+  it('times out a call nobody answers with a tool error, publishes a cancel event and keeps no waiting state', async () => {
+    const impatient = await newRouter(1_500);
+    const peerUrl = await fx.startPeer(
+      toolsFromDeclarations([declaration], hub.catalog, impatient.runCommand),
+    );
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const client = await fx.connect(alice.accessToken, peerUrl);
+    const result = await client.callTool({
+      name: 'crm.account.upsert',
+      arguments: { externalId: 'acc-1', name: 'X' },
+    });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain('TOOL_TIMEOUT');
+    expect(impatient.pending()).toBe(0);
+
+    const cancels: HubEvent<Record<string, unknown>>[] = [];
+    const reader = createEventConsumer({
+      kafka: hub.kafka,
+      serde: hub.serde,
+      groupId: uniqueName('cancel-reader'),
+      topics: [names.cancel],
+      deadLetters: createDeadLetterWriter({ producer: hub.producer }),
+      handler: async (event) => void cancels.push(event as HubEvent<Record<string, unknown>>),
+    });
+    await reader.start();
+    try {
+      const deadline = Date.now() + 20_000;
+      while (cancels.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await reader.close();
+    }
+    expect(cancels.map((c) => ({ ...c.data }))).toEqual([
+      expect.objectContaining({
+        tool: 'crm.account.upsert',
+        commandTopic: names.silentCmd,
+        reason: 'timeout',
+      }),
+    ]);
+    expect(cancels[0]?.envelope.actor).toBe('alice');
+  });
+});
