@@ -1,4 +1,4 @@
-import { sign } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import { HubError } from '../core/errors.ts';
 import {
   type ActionRecord,
@@ -10,7 +10,7 @@ import {
 } from './entry.ts';
 import { sealBody } from './entry-crypto.ts';
 import { type AuditKeyRing, encryptionKey } from './keys.ts';
-import type { ChainAppender } from './store.ts';
+import type { AuditStore, ChainAppender } from './store.ts';
 import type { SubjectKeyStore } from './subject-keys.ts';
 
 /**
@@ -62,6 +62,7 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
     );
   }
   const privateKey = signingKey.privateKey;
+  refuseForeignChain(chainId, appender, keys);
   let seq = appender.state.seq;
   let hash = appender.state.hash;
   let lastSource = appender.state.lastSource;
@@ -182,4 +183,42 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
         }
       }),
   };
+}
+
+/**
+ * A chain last signed with a key this ring does not have (or that does not verify) means the
+ * wrong key file: extending it would mix keys nobody holds together. Refuse before writing.
+ */
+function refuseForeignChain(chainId: string, appender: ChainAppender, keys: AuditKeyRing): void {
+  const cp = appender.state.lastCheckpoint;
+  if (!cp) return;
+  const signer = keys.signingKeys.get(cp.signingKeyId);
+  if (
+    !signer ||
+    !verify(null, checkpointPayload(cp), signer.publicKey, Buffer.from(cp.signature, 'base64'))
+  ) {
+    throw new HubError(
+      'AUDIT_WRONG_KEY',
+      `chain ${chainId} was signed with key ${cp.signingKeyId}, which this key file ${signer ? 'holds under another value' : 'does not have'}`,
+      {
+        where: { chain: chainId },
+        hint: 'use the key file this audit was written with (rotate-key keeps old keys); nothing was written',
+      },
+    );
+  }
+}
+
+/** Opens a chain for appending and builds its writer; the chain is released again if that fails. */
+export async function openChainWriter(
+  store: AuditStore,
+  chainId: string,
+  options: Omit<ChainWriterOptions, 'appender'>,
+): Promise<ChainWriter> {
+  const appender = await store.openAppender(chainId);
+  try {
+    return createChainWriter({ ...options, appender });
+  } catch (err) {
+    await appender.close();
+    throw err;
+  }
 }

@@ -7,7 +7,7 @@ import type { Component } from '../platform/declaration.ts';
 import { ACTIONS_TOPIC, type KafkaClient } from '../platform/index.ts';
 import type { Serde } from '../schemas/index.ts';
 import { actionRecordOf, type KafkaMessageLike } from './action-record.ts';
-import { type ChainWriter, createChainWriter } from './chain-writer.ts';
+import { type ChainWriter, openChainWriter } from './chain-writer.ts';
 import type { ActionRecord } from './entry.ts';
 import { type AuditKeyRing, loadAuditKeys } from './keys.ts';
 import { createSegmentStore } from './segment-store.ts';
@@ -107,11 +107,17 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
   let closed: Promise<void> | undefined;
 
   // After a rebalance the previous owner of a partition may still be finishing its last batch.
-  const openAppenderWaiting = async (partition: number) => {
+  const openWriterWaiting = async (partition: number): Promise<ChainWriter> => {
     const deadline = Date.now() + config.sessionTimeoutMs * 2;
     for (;;) {
       try {
-        return await store.openAppender(chainIdForPartition(partition));
+        return await openChainWriter(store, chainIdForPartition(partition), {
+          keys: keys!,
+          subjectKeys: subjectKeys!,
+          checkpointEvery: config.checkpointEvery,
+          checkpointIntervalMs: config.checkpointIntervalMs,
+          ...(deps.clock ? { clock: deps.clock } : {}),
+        });
       } catch (err) {
         if (!(err instanceof HubError && err.code === 'AUDIT_CHAIN_LOCKED') || Date.now() > deadline)
           throw err;
@@ -134,18 +140,7 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
   const writerFor = (partition: number): Promise<ChainWriter> => {
     let writer = writers.get(partition);
     if (!writer) {
-      writer = openAppenderWaiting(partition).then((appender) => {
-        if (appender.state.repaired)
-          logger.warn({ partition, repaired: appender.state.repaired }, 'cut a torn chain tail');
-        return createChainWriter({
-          appender,
-          keys: keys!,
-          subjectKeys: subjectKeys!,
-          checkpointEvery: config.checkpointEvery,
-          checkpointIntervalMs: config.checkpointIntervalMs,
-          ...(deps.clock ? { clock: deps.clock } : {}),
-        });
-      });
+      writer = openWriterWaiting(partition);
       writer.catch(() => writers.delete(partition));
       writers.set(partition, writer);
     }

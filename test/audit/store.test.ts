@@ -152,3 +152,18 @@ describe('one writer per chain', () => {
     });
   });
 });
+
+describe('wrong key file', () => {
+  it('a writer with another key file refuses to extend the chain and writes nothing', async () => {
+    const { keys } = makeKeys();
+    await writeChain(dir, keys, 10);
+    const before = await Promise.all((await chainFiles(dir)).map((f) => readFile(f)));
+    const other = makeKeys().keys;
+    await expect(writeChain(dir, other, 5)).rejects.toMatchObject({
+      code: 'AUDIT_WRONG_KEY',
+      where: { chain: '0' },
+    });
+    expect(await Promise.all((await chainFiles(dir)).map((f) => readFile(f)))).toEqual(before);
+    expect(await createSegmentStore({ dir }).activeWriter('0')).toBeNull();
+  });
+});

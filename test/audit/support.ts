@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createChainWriter } from '../../audit/chain-writer.ts';
+import { openChainWriter } from '../../audit/chain-writer.ts';
 import type { ActionRecord } from '../../audit/entry.ts';
 import { type AuditKeyRing, generateAuditKeyFile, parseAuditKeys } from '../../audit/keys.ts';
 import { createSegmentStore } from '../../audit/segment-store.ts';
@@ -50,8 +50,7 @@ export async function writeChain(
 ): Promise<void> {
   const store = createSegmentStore({ dir, fsync: false, segmentBytes: 64 * 1024 });
   const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
-  const writer = createChainWriter({
-    appender: await store.openAppender(options.chain ?? '0'),
+  const writer = await openChainWriter(store, options.chain ?? '0', {
     keys,
     subjectKeys,
     checkpointEvery: options.every ?? 10,
