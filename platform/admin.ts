@@ -17,6 +17,8 @@ export interface TopicState {
   partitions: number;
   /** Replicas of partition 0 (the hub never creates uneven assignments). */
   replication: number;
+  /** Every partition has a leader: the topic can be written to. */
+  ready: boolean;
   /** Effective value of every config the broker reports (overrides and defaults alike). */
   configs: Record<string, string>;
   /** Only the configs set on the topic itself (dynamic topic overrides). */
@@ -102,7 +104,8 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
     return admin;
   };
 
-  async function call<T>(what: string, fn: (a: Admin) => Promise<T>, topic?: string): Promise<T> {
+  /** Runs one admin request, turning kafkajs errors into HubErrors. */
+  async function once<T>(what: string, fn: (a: Admin) => Promise<T>, topic?: string): Promise<T> {
     try {
       return await fn(client());
     } catch (err) {
@@ -115,6 +118,21 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
         ...(topic ? { where: { topic } } : {}),
         hint: 'check that KAFKA_BROKERS points at a running cluster and the client may administer topics',
       });
+    }
+  }
+
+  /**
+   * A read, retried on retriable errors: right after a topic is created or grown a broker may
+   * answer NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION for a moment, which kafkajs passes through.
+   */
+  async function call<T>(what: string, fn: (a: Admin) => Promise<T>, topic?: string): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await once(what, fn, topic);
+      } catch (err) {
+        if (!(err instanceof HubError && err.retriable) || attempt >= 6) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
     }
   }
 
@@ -147,6 +165,7 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
           name: t.name,
           partitions: t.partitions.length,
           replication: first?.replicas.length ?? 0,
+          ready: t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
           configs: effective,
           overrides,
         };
@@ -175,7 +194,7 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
       if (!started) {
         admin = kafka.admin();
         const connecting = admin;
-        started = call('connect to Kafka', () => connecting.connect());
+        started = once('connect to Kafka', () => connecting.connect());
       }
       return started;
     },
@@ -196,9 +215,11 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
     describeTopics,
     async createTopics(topics) {
       if (topics.length === 0) return;
-      await call('create topics', (a) =>
+      await once('create topics', (a) =>
         a.createTopics({
-          waitForLeaders: true,
+          // kafkajs' own leader wait gives up under load with UNKNOWN_TOPIC_OR_PARTITION; callers
+          // that need the topic ready poll describeTopics instead (see topology/apply.ts).
+          waitForLeaders: false,
           topics: topics.map((t) => ({
             topic: t.name,
             numPartitions: t.partitions,
@@ -231,7 +252,7 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
       );
     },
     async addPartitions(topic, count) {
-      await call(
+      await once(
         'create partitions',
         (a) => a.createPartitions({ topicPartitions: [{ topic, count }] }),
         topic,
@@ -239,7 +260,7 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
     },
     async deleteTopics(names) {
       if (names.length === 0) return;
-      await call('delete topics', (a) => a.deleteTopics({ topics: names }));
+      await once('delete topics', (a) => a.deleteTopics({ topics: names }));
     },
     endOffsets,
     async listGroups() {
@@ -258,7 +279,7 @@ export function createHubAdmin(kafka: KafkaClient): HubAdmin {
     },
     groupOffsets,
     async setGroupOffsets(groupId, topic, offsets) {
-      await call('set group offsets', (a) => a.setOffsets({ groupId, topic, partitions: offsets }), topic);
+      await once('set group offsets', (a) => a.setOffsets({ groupId, topic, partitions: offsets }), topic);
     },
     async groupLag(groupId, topics) {
       const committed = await groupOffsets(groupId, topics);

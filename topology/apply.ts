@@ -218,13 +218,21 @@ async function waitUntilVisible(
   ];
   if (touched.length === 0 && deleted.length === 0) return;
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const live = new Map((await admin.describeTopics([...new Set(touched)])).map((t) => [t.name, t]));
-    const pending =
-      plan.create.some((t) => live.get(t.name)?.partitions !== t.partitions) ||
-      plan.alter.some((a) => a.changes.some((c) => live.get(a.topic)?.configs[c.name] !== c.to)) ||
-      plan.addPartitions.some((p) => live.get(p.topic)?.partitions !== p.to) ||
-      (deleted.length > 0 && (await admin.listTopicNames()).some((n) => deleted.includes(n)));
+    let pending = true;
+    try {
+      const live = new Map((await admin.describeTopics([...new Set(touched)])).map((t) => [t.name, t]));
+      pending =
+        plan.create.some((t) => live.get(t.name)?.partitions !== t.partitions || !live.get(t.name)?.ready) ||
+        plan.alter.some((a) => a.changes.some((c) => live.get(a.topic)?.configs[c.name] !== c.to)) ||
+        plan.addPartitions.some((p) => live.get(p.topic)?.partitions !== p.to || !live.get(p.topic)?.ready) ||
+        (deleted.length > 0 && (await admin.listTopicNames()).some((n) => deleted.includes(n)));
+    } catch (err) {
+      // A topic created a moment ago may not have a leader yet; that is what we are waiting for.
+      if (!(err instanceof HubError && err.retriable)) throw err;
+      lastError = err;
+    }
     if (!pending) return;
     if (Date.now() > deadline) {
       throw new HubError(
@@ -233,6 +241,7 @@ async function waitUntilVisible(
         {
           retriable: true,
           hint: 'run apply again; it only does what is still missing',
+          ...(lastError ? { cause: lastError } : {}),
         },
       );
     }

@@ -1,9 +1,21 @@
+import { auditDeclaration } from '../audit/declaration.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { hubDeclaration } from '../platform/hub-declaration.ts';
+import { audioProcessorDeclaration } from '../processors/audio/declaration.ts';
+import { chartProcessorDeclaration } from '../processors/chart/declaration.ts';
+import { imageProcessorDeclaration } from '../processors/image/declaration.ts';
+import { speechProcessorDeclaration } from '../processors/speech/declaration.ts';
 
 /**
  * Every component the hub has, by its own declaration. The topology, graph and CLI read this
  * list and nothing else: adding a component means adding its declaration here, once.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each declaration has its own Config type; the list holds them all.
-export const hubDeclarations: readonly ComponentDeclaration<any>[] = [hubDeclaration];
+export const hubDeclarations: readonly ComponentDeclaration<any>[] = [
+  hubDeclaration,
+  imageProcessorDeclaration,
+  audioProcessorDeclaration,
+  speechProcessorDeclaration,
+  chartProcessorDeclaration,
+  auditDeclaration,
+];
