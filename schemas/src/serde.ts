@@ -157,7 +157,10 @@ export function createSerde(options: SerdeOptions): Serde {
         });
       }
       const entry = catalog.latest(schemaName);
-      const problems = valueErrors(entry.type, value);
+      // One strict check on the hot path; the slower walk that names fields only for a bad value.
+      const valid = entry.type.isValid(value, { noUndeclaredFields: true });
+      const problems = valid ? [] : valueErrors(entry.type, value);
+      if (!valid && problems.length === 0) problems.push({ path: '', message: 'does not match the schema' });
       const first = problems[0];
       if (first) {
         const list = problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ');
