@@ -14,6 +14,7 @@ import canonicalize from 'canonicalize';
 import { toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { BridgeIdentity, EmitAction } from './auth/identity.ts';
+import type { CallRegistry } from './cancellations.ts';
 import type { Policy } from './policy.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { BridgeTool, ToolCallContext } from './tools.ts';
@@ -33,6 +34,8 @@ export interface BridgeServerDeps {
   logger: Logger;
   /** Counts tool calls per user; omitted for stdio (the local operator). */
   callLimiter?: RateLimiter;
+  /** Cross-instance cancellation (HTTP); stdio cancels through the SDK's own signal. */
+  calls?: CallRegistry;
   serverName?: string;
   serverVersion?: string;
 }
@@ -116,9 +119,15 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
       throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${name}: ${check.errorMessage}`);
     }
     const progressToken = request.params._meta?.progressToken;
+    // Aborted by the SDK (connection closed, stdio cancel) or by a cancel at any instance.
+    const cancelled = new AbortController();
+    const abort = () => cancelled.abort();
+    extra.signal.addEventListener('abort', abort, { once: true });
+    if (extra.signal.aborted) abort();
+    const untrack = deps.calls?.track(identity.sessionId, extra.requestId, cancelled);
     const context: ToolCallContext = {
       identity,
-      signal: extra.signal,
+      signal: cancelled.signal,
       correlationId,
       async progress(progress, total, message) {
         if (progressToken === undefined) return;
@@ -149,6 +158,9 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
         code: hubError.code,
       });
       return { content: [{ type: 'text', text: `${hubError.code}: ${hubError.message}` }], isError: true };
+    } finally {
+      untrack?.();
+      extra.signal.removeEventListener('abort', abort);
     }
   });
   return mcp;

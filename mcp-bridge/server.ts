@@ -13,6 +13,7 @@ import {
   protectedResourceMetadata,
   resourceMetadataPath,
 } from './auth/resource-metadata.ts';
+import { createCallRegistry } from './cancellations.ts';
 import { type BridgeConfig, bridgeConfigSchema } from './config.ts';
 import type { Directory } from './directory/directory.ts';
 import { readBody, sendHubError, sendJson } from './http.ts';
@@ -91,6 +92,11 @@ export function createBridgeHttpServer(
     });
   const loginLimiter = limiter(config.loginAttemptsPerWindow, 'login');
   const callLimiter = limiter(config.toolCallsPerWindow, 'calls');
+  const calls = createCallRegistry({
+    redis: deps.redis,
+    channel: `${config.redisKeyPrefix}cancel`,
+    logger: deps.logger,
+  });
   let running: Running | undefined;
   let server: Server | undefined;
 
@@ -146,7 +152,9 @@ export function createBridgeHttpServer(
       emitAction: deps.emitAction,
       logger: deps.logger,
       callLimiter,
+      calls,
     });
+    await forwardCancellations(identity, message);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();
@@ -156,6 +164,20 @@ export function createBridgeHttpServer(
     // Only the verified identity travels on; the token itself stays here.
     const auth = { token: '', clientId: identity.sub, scopes: identity.roles, extra: { ...identity } };
     await transport.handleRequest(Object.assign(req, { auth }), res, message);
+  }
+
+  /** Hands `notifications/cancelled` to the instance running the call (see cancellations.ts). */
+  async function forwardCancellations(identity: BridgeIdentity, message: unknown) {
+    for (const item of Array.isArray(message) ? message : [message]) {
+      const note = item as { method?: unknown; params?: { requestId?: unknown } };
+      const requestId = note?.params?.requestId;
+      if (
+        note?.method === 'notifications/cancelled' &&
+        (typeof requestId === 'string' || typeof requestId === 'number')
+      ) {
+        await calls.cancel(identity.sessionId, requestId);
+      }
+    }
   }
 
   async function handle(state: Running, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -226,6 +248,7 @@ export function createBridgeHttpServer(
         void handle(running, req, res);
       });
       server = http;
+      await calls.start();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(config.port, config.host, () => resolve());
@@ -240,6 +263,7 @@ export function createBridgeHttpServer(
       const current = server;
       server = undefined;
       running = undefined;
+      await calls.close();
       if (!current) return;
       current.closeAllConnections();
       await new Promise<void>((resolve) => current.close(() => resolve()));

@@ -13,7 +13,7 @@ import {
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
-import { type BridgeFixture, startBridgeFixture } from './fixture.ts';
+import { type BridgeFixture, postMcp, startBridgeFixture } from './fixture.ts';
 
 /**
  * Tool calls through a real Kafka: the bridge publishes the command event, a real consumer (a
@@ -65,6 +65,15 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
   let fx: BridgeFixture;
   const routers: ReplyRouter[] = [];
   const commands: HubEvent<Record<string, unknown>>[] = [];
+  const cancels: HubEvent<Record<string, unknown>>[] = [];
+  let cancelReader: EventConsumer;
+
+  const cancelFor = async (externalIdOrTool: (c: HubEvent<Record<string, unknown>>) => boolean) => {
+    const deadline = Date.now() + 20_000;
+    while (!cancels.some(externalIdOrTool) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    return cancels.filter(externalIdOrTool);
+  };
 
   const newRouter = async (timeoutMs: number) => {
     const router = createReplyRouter({
@@ -128,6 +137,15 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
       },
     });
     await responder.start();
+    cancelReader = createEventConsumer({
+      kafka: hub.kafka,
+      serde: hub.serde,
+      groupId: uniqueName('cancel-reader'),
+      topics: [names.cancel],
+      deadLetters: createDeadLetterWriter({ producer: hub.producer }),
+      handler: async (event) => void cancels.push(event as HubEvent<Record<string, unknown>>),
+    });
+    await cancelReader.start();
     const router = await newRouter(60_000);
     const tools: BridgeTool[] = toolsFromDeclarations([declaration], hub.catalog, router.runCommand);
     fx = await startBridgeFixture({ toolCallsPerWindow: 1000 }, { tools });
@@ -137,6 +155,7 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     await fx?.close();
     for (const router of routers) await router.close();
     await responder?.close();
+    await cancelReader?.close();
     await hub?.close();
   });
 
@@ -218,29 +237,62 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     expect(JSON.stringify(result.content)).toContain('TOOL_TIMEOUT');
     expect(impatient.pending()).toBe(0);
 
-    const cancels: HubEvent<Record<string, unknown>>[] = [];
-    const reader = createEventConsumer({
-      kafka: hub.kafka,
-      serde: hub.serde,
-      groupId: uniqueName('cancel-reader'),
-      topics: [names.cancel],
-      deadLetters: createDeadLetterWriter({ producer: hub.producer }),
-      handler: async (event) => void cancels.push(event as HubEvent<Record<string, unknown>>),
-    });
-    await reader.start();
-    try {
-      const deadline = Date.now() + 20_000;
-      while (cancels.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      await reader.close();
-    }
-    expect(cancels.map((c) => ({ ...c.data }))).toEqual([
+    const mine = await cancelFor((c) => c.data.tool === 'crm.account.upsert' && c.data.reason === 'timeout');
+    expect(mine.map((c) => ({ ...c.data }))).toEqual([
       expect.objectContaining({
         tool: 'crm.account.upsert',
         commandTopic: names.silentCmd,
         reason: 'timeout',
       }),
     ]);
-    expect(cancels[0]?.envelope.actor).toBe('alice');
+    expect(mine[0]?.envelope.actor).toBe('alice');
+  });
+
+  it('notifications/cancelled from the SDK client aborts the call and publishes a cancel event', async () => {
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const client = await fx.connect(alice.accessToken);
+    const abort = new AbortController();
+    const call = client.callTool(
+      { name: 'crm.account.upsert', arguments: { externalId: 'acc-2', name: 'Y' } },
+      undefined,
+      { signal: abort.signal },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    abort.abort('user pressed stop');
+    await expect(call).rejects.toThrow();
+    const mine = await cancelFor(
+      (c) => c.data.reason === 'clientCancelled' && c.data.tool === 'crm.account.upsert',
+    );
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.data).toMatchObject({ commandTopic: names.silentCmd });
+    expect(mine[0]?.envelope.actor).toBe('alice');
+    expect(routers[0]?.pending()).toBe(0);
+  });
+
+  it('a cancel sent to another instance aborts the call where it runs, and only for the same session', async () => {
+    const peerUrl = await fx.startPeer();
+    const other = await fx.loginOk('alice', 'alice-secret-1');
+    const owner = await fx.loginOk('alice', 'alice-secret-1');
+    const before = cancels.length;
+    const call = {
+      jsonrpc: '2.0',
+      id: 'call-77',
+      method: 'tools/call',
+      params: { name: 'crm.account.upsert', arguments: { externalId: 'acc-3', name: 'Z' } },
+    };
+    const cancel = (id: string) =>
+      JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id } });
+    const running = postMcp(fx.resourceUrl, owner.accessToken, JSON.stringify(call));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(routers[0]?.pending()).toBe(1);
+    // Another session (even of the same user) naming the same request id cancels nothing.
+    expect((await postMcp(peerUrl, other.accessToken, cancel('call-77'))).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(routers[0]?.pending()).toBe(1);
+    expect((await postMcp(peerUrl, owner.accessToken, cancel('call-77'))).status).toBe(202);
+    expect(await (await running).text()).toContain('TOOL_CANCELLED');
+    expect(routers[0]?.pending()).toBe(0);
+    const mine = await cancelFor((c) => cancels.indexOf(c) >= before && c.data.reason === 'clientCancelled');
+    expect(mine.map((c) => c.envelope.actor)).toEqual(['alice']);
   });
 });
