@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditConsumer } from '../../audit/consumer.ts';
 import { decryptEntry } from '../../audit/decrypt.ts';
 import { createSegmentStore } from '../../audit/segment-store.ts';
+import { readAuditEntries } from '../../audit/show.ts';
 import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
 import { verifyChain } from '../../audit/verify.ts';
+import { createActionEmitter } from '../../platform/index.ts';
 import { uniqueName } from '../support/names.ts';
 import { actionEvent, auditTestHub, offsets, readChains, waitFor } from './kafka-support.ts';
 import { makeKeys, tempDir } from './support.ts';
@@ -135,5 +137,79 @@ describe('audit consumer with a real broker', () => {
     expect(bodies.every((b) => 'body' in b)).toBe(true);
     // Close wrote a final checkpoint on every chain.
     expect(result.chains.every((c) => c.unsealed === 0)).toBe(true);
+  });
+});
+
+describe('actions from the platform emitter', () => {
+  it('every action a component emits is in the chain, its details readable only with the key', async () => {
+    const { keys } = makeKeys();
+    const topic = await t.newTopic(2);
+    const auditDir = join(dir, 'emitter');
+    const bridge = createActionEmitter({ producer: t.hub.producer, source: 'mcp-bridge', topic });
+    const crm = createActionEmitter({ producer: t.hub.producer, source: 'connector.crm', topic });
+    const ids = [
+      await bridge.emit({
+        action: 'mcp.tool.call',
+        actor: 'alice',
+        resource: 'crm.contact.upsert',
+        outcome: 'succeeded',
+        argsDigest: 'a'.repeat(64),
+        subjectId: 'contact-42',
+        details: { durationMs: 12, tool: 'crm.contact.upsert' },
+      }),
+      await bridge.emit({
+        action: 'auth.denied',
+        actor: 'mallory',
+        resource: 'mcp-bridge',
+        outcome: 'denied',
+      }),
+      await crm.emit({
+        action: 'connector.sync.batch',
+        actor: 'svc-crm',
+        resource: 'crm.contact',
+        outcome: 'succeeded',
+        details: { count: 25 },
+      }),
+    ];
+    const consumer = createAuditConsumer(
+      { dir: auditDir, topic, groupId: uniqueName('audit-g') },
+      { kafka: t.kafka, serde: t.hub.serde, keys },
+    );
+    await consumer.start();
+    await waitFor('3 recorded', () => consumer.status().recorded === 3);
+    await consumer.close();
+
+    const subjectKeys = await openSubjectKeyFile(join(auditDir, 'subject-keys.json'), keys);
+    const shown = [];
+    for await (const e of readAuditEntries(createSegmentStore({ dir: auditDir }), {
+      decrypt: { keys, subjectKeys },
+    })) {
+      shown.push(e);
+    }
+    const byId = new Map(shown.map((e) => [e.entry.eventId, e]));
+    expect(ids.map((id) => byId.get(id))).toMatchObject([
+      {
+        entry: { action: 'mcp.tool.call', actor: 'alice', component: 'mcp-bridge', outcome: 'succeeded' },
+        body: {
+          argsDigest: 'a'.repeat(64),
+          subjectId: 'contact-42',
+          details: { durationMs: '12', tool: 'crm.contact.upsert' },
+        },
+      },
+      { entry: { action: 'auth.denied', actor: 'mallory', outcome: 'denied' }, body: { details: {} } },
+      {
+        entry: { action: 'connector.sync.batch', component: 'connector.crm' },
+        body: { details: { count: '25' } },
+      },
+    ]);
+    // Nothing sensitive is in the clear on disk.
+    const raw = JSON.stringify(shown.map((e) => e.entry));
+    expect(raw).not.toContain('contact-42');
+    expect(raw).not.toContain('durationMs');
+    expect(
+      await verifyChain(createSegmentStore({ dir: auditDir }), keys, { decrypt: true, subjectKeys }),
+    ).toMatchObject({
+      ok: true,
+    });
   });
 });

@@ -17,6 +17,8 @@ export async function auditTestHub(partitions = 3): Promise<{
   env: NodeJS.ProcessEnv;
   topic: string;
   schemaLogTopic: string;
+  /** Another fresh topic, deleted on close. */
+  newTopic(partitions?: number): Promise<string>;
   close(): Promise<void>;
 }> {
   const { env, kafka } = testKafka();
@@ -28,24 +30,31 @@ export async function auditTestHub(partitions = 3): Promise<{
     kafkaSettings: kafkaSettingsFromEnv({ ...env, KAFKA_CLIENT_ID: uniqueName('audit-test') }),
     schemaLogTopic,
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }],
-  });
-  await admin.disconnect();
+  const topics = [topic, schemaLogTopic];
+  const newTopic = async (count = partitions, name = uniqueName('audit-actions')) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: name, numPartitions: count, replicationFactor: -1 }],
+    });
+    await admin.disconnect();
+    if (!topics.includes(name)) topics.push(name);
+    return name;
+  };
+  await newTopic(partitions, topic);
   return {
     hub,
     kafka,
     env,
     topic,
     schemaLogTopic,
+    newTopic,
     async close() {
       await hub.close();
       const a = kafka.admin();
       await a.connect();
-      await a.deleteTopics({ topics: [topic, schemaLogTopic] }).catch(() => {});
+      await a.deleteTopics({ topics }).catch(() => {});
       await a.disconnect();
     },
   };
