@@ -8,6 +8,7 @@ import { HubError, UsageError } from '../../core/errors.ts';
 import type { HubAdmin } from '../../platform/admin.ts';
 import { hubDeclarations } from '../../topology/declarations.ts';
 import { buildHubTopology, catalogSchemaCheck } from '../../topology/hub-topology.ts';
+import { testKafka } from '../support/kafka.ts';
 import { brokerAdmin, dropPrefixed, randomPrefix, testDeclarations } from './fixtures.ts';
 
 let admin: HubAdmin;
@@ -30,7 +31,7 @@ afterAll(async () => {
 async function run(args: string[], options: Omit<TopologyCommandOptions, 'write'>): Promise<string> {
   let out = '';
   const program = new Command('tributary').exitOverride();
-  registerTopologyCommands(program, { ...options, write: (t) => (out += t) });
+  registerTopologyCommands(program, { env: testKafka().env, ...options, write: (t) => (out += t) });
   await program.parseAsync(args, { from: 'user' });
   return out;
 }
@@ -85,7 +86,7 @@ describe('tributary topology', { timeout: 40_000 }, () => {
     const prefix = freshPrefix();
     const options = { prefix, declarations: testDeclarations(), schemaExists: () => true };
     const { brokerCount } = await admin.cluster();
-    const env = { ...process.env, TRIBUTARY_REPLICATION: String(brokerCount + 1) };
+    const env = { ...testKafka().env, TRIBUTARY_REPLICATION: String(brokerCount + 1) };
     await expect(run(['topology', 'apply'], { ...options, env })).rejects.toMatchObject({
       code: 'TOPOLOGY_REPLICATION',
     });

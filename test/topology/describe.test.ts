@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../core/logger.ts';
 import type { HubAdmin } from '../../platform/admin.ts';
-import { createKafka, kafkaSettingsFromEnv } from '../../platform/kafka.ts';
 import { applyTopology, planTopology, readActualTopics } from '../../topology/apply.ts';
 import { buildTopology } from '../../topology/build.ts';
 import { describeTopology, formatTopicTable } from '../../topology/describe.ts';
+import { testKafka } from '../support/kafka.ts';
 import { brokerAdmin, dropPrefixed, randomPrefix, testDeclarations } from './fixtures.ts';
 
 let admin: HubAdmin;
@@ -37,7 +36,7 @@ describe('describeTopology on a real broker', { timeout: 30_000 }, () => {
     );
 
     await applyTopology(planTopology(topology, await readActualTopics(topology, admin)), admin);
-    const producer = createKafka(kafkaSettingsFromEnv(), silentLogger()).producer();
+    const producer = testKafka().kafka.producer();
     await producer.connect();
     try {
       await producer.send({

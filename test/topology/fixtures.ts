@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { silentLogger } from '../../core/logger.ts';
 import { createHubAdmin, type HubAdmin } from '../../platform/admin.ts';
 import type { Component, ComponentDeclaration, TopicDeclaration } from '../../platform/declaration.ts';
-import { createKafka, kafkaSettingsFromEnv } from '../../platform/kafka.ts';
+import { testKafka } from '../support/kafka.ts';
+import { uniqueName } from '../support/names.ts';
 
 /** Test-only declarations shaped like the hub's: a connector, a processor, the bridge, audit and hub. */
 
@@ -106,11 +105,12 @@ export function testDeclarations(tweaks: FixtureTweaks = {}): ComponentDeclarati
 
 /** A fresh topic-name prefix per test, so tests on a shared broker never meet. */
 export function randomPrefix(): string {
-  return `t${randomBytes(5).toString('hex')}.`;
+  return `${uniqueName('t')}.`;
 }
 
+/** An admin client on the test run's broker (the shared harness: KAFKA_BROKERS, container or kit). */
 export function brokerAdmin(): HubAdmin {
-  return createHubAdmin(createKafka(kafkaSettingsFromEnv(), silentLogger()));
+  return createHubAdmin(testKafka().kafka);
 }
 
 /** Deletes every topic starting with the prefix. */
