@@ -28,7 +28,7 @@ export {
   redriveRecord,
   withoutDeadLetterHeaders,
 } from './dead-letter.ts';
-export { type EnsureTopicOptions, ensureTopic } from './ensure-topic.ts';
+export { type EnsureTopicOptions, ensureTopic, waitForTopicLeaders } from './ensure-topic.ts';
 export { createHubContext, type HubContext, type HubContextOptions } from './hub-context.ts';
 export { hubDeclaration } from './hub-declaration.ts';
 export { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';

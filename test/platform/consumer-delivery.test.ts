@@ -184,4 +184,40 @@ describe('event consumer delivery', () => {
     await second.close();
     expect(applied).toEqual([...original, fresh].map((e) => e.envelope.id));
   });
+  it('processes partitions concurrently while keeping the order of each entity', async () => {
+    const topic = randomName('ordered');
+    created.push(topic, deadLetterTopic(topic));
+    await createTopics(hub.kafka, [topic, deadLetterTopic(topic)], 3);
+    const subjects = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+    const events = Array.from({ length: 60 }, (_, i) =>
+      actionEvent(subjects[i % subjects.length]!, `step-${i}`),
+    );
+    await hub.producer.publish(topic, events);
+    const seen = new Map<string, string[]>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const consumer = consumerOf(
+      topic,
+      randomName('group'),
+      async (event) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        // Uneven work, so any reordering inside a partition would show.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+        const subject = event.envelope.subject;
+        seen.set(subject, [...(seen.get(subject) ?? []), event.envelope.id]);
+        inFlight -= 1;
+      },
+      { concurrency: 3 },
+    );
+    await consumer.start();
+    await waitUntil('all events', () => [...seen.values()].flat().length === events.length);
+    await consumer.close();
+    for (const subject of subjects) {
+      expect(seen.get(subject)).toEqual(
+        events.filter((e) => e.envelope.subject === subject).map((e) => e.envelope.id),
+      );
+    }
+    expect(maxInFlight).toBeGreaterThan(1);
+  });
 });

@@ -1,3 +1,4 @@
+import { waitForTopicLeaders } from '../../platform/ensure-topic.ts';
 import { createHubContext, type HubContext } from '../../platform/hub-context.ts';
 import type { KafkaClient } from '../../platform/kafka.ts';
 import { createTopicFollower, type FollowedRecord } from '../../platform/topic-follower.ts';
@@ -21,9 +22,10 @@ export async function createTopics(kafka: KafkaClient, topics: string[], partiti
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
     });
+    await waitForTopicLeaders(admin, topics);
   } finally {
     await admin.disconnect();
   }
