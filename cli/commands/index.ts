@@ -1,6 +1,19 @@
 import type { Command } from 'commander';
+import { registerAuditCommands } from './audit.ts';
+import { registerKafkaCommands } from './kafka.ts';
+import { registerMcpCommands } from './mcp.ts';
+import { registerProcessorsCommands } from './processors.ts';
+import { registerSchemasCommands } from './schemas.ts';
+import { registerTopologyCommands } from './topology.ts';
 
 /** Every subcommand group of the CLI; each file in this folder registers one group. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandGroups: RegisterCommands[] = [];
+export const commandGroups: RegisterCommands[] = [
+  (program) => registerKafkaCommands(program),
+  (program) => registerSchemasCommands(program),
+  (program) => registerTopologyCommands(program),
+  (program) => registerProcessorsCommands(program),
+  (program) => registerAuditCommands(program),
+  (program) => registerMcpCommands(program),
+];
