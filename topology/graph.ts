@@ -104,7 +104,7 @@ export function topologyToDot(topology: Topology, options: GraphOptions = {}): s
     const style = t.derived
       ? 'style="filled,dashed", fillcolor="#fff3e6", color="#c77d2b"'
       : 'style=filled, fillcolor="#eef6ff", color="#4a7ab5"';
-    lines.push(`  ${t.id} [label=${q(t.name)}, shape=cylinder, ${style}];`);
+    lines.push(`  ${t.id} [label=${q(t.name)}, shape=cylinder, margin="0.2,0.06", ${style}];`);
   }
   for (const e of m.edges) lines.push(`  ${e.from} -> ${e.to};`);
   lines.push('}');
