@@ -98,8 +98,11 @@ export function createHttpClient(
   /** One attempt against one endpoint; transient failures throw retriable HubErrors so the breaker counts them. */
   const attempt = async (ep: Endpoint, req: HttpRequest, authHeaders: Record<string, string>) => {
     const url = resolveUrl(ep.url, req.path);
-    for (const [k, v] of Object.entries(req.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
+    // Percent-encoding (%20), not form encoding (+): OData servers read '+' literally.
+    const extra = Object.entries(req.query ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+    if (extra.length > 0) url.search = [url.search.replace(/^\?/, ''), ...extra].filter(Boolean).join('&');
     const where = { endpoint: ep.url, path: url.pathname };
     const headers: Record<string, string> = {
       accept: 'application/json',

@@ -24,6 +24,8 @@ export interface CrmServer {
   /** Tokens issued so far (tests check refresh behaviour). */
   readonly tokensIssued: { count: number };
   readonly writes: { count: number };
+  /** Changes applied per `<sObject>:<Id>` (direct puts and upserts). */
+  readonly changes: Map<string, number>;
   /** Inserts or updates a record directly, as a CRM user would; returns it. */
   put(type: string, fields: Record<string, unknown>, id?: string): SObjectRecord;
   /** Makes every issued token invalid (as a session timeout would). */
@@ -59,6 +61,7 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
   const writes = { count: 0 };
   const locators = new Map<string, { rows: Record<string, unknown>[]; total: number }>();
   const idempotent = new Map<string, { status: number; body: string }>();
+  const changes = new Map<string, number>();
   let counter = 0;
   let lastStamp = 0;
   const stamp = () => {
@@ -84,6 +87,7 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
           IsDeleted: false,
         };
     table.set(rec.Id, rec);
+    changes.set(`${type}:${rec.Id}`, (changes.get(`${type}:${rec.Id}`) ?? 0) + 1);
     return rec;
   };
 
@@ -301,6 +305,7 @@ export async function startCrmServer(options: CrmServerOptions = {}): Promise<Cr
     records,
     tokensIssued,
     writes,
+    changes,
     put,
     expireTokens: () => tokens.clear(),
     async close() {

@@ -20,6 +20,8 @@ export interface ErpServer {
   readonly db: { run(query: unknown): Promise<unknown> };
   /** Counts the write requests that reached the OData service (after faults). */
   readonly writes: { count: number };
+  /** Changes applied per `<Entity>:<ID>` (creates and updates that reached the database). */
+  readonly changes: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export async function startErpServer(options: { port?: number; host?: string } =
   const csn = await cds.load(join(here, 'model.cds'));
   cds.model = cds.compile.for.nodejs(csn);
   const db = await cds.connect.to('db');
-  await cds.deploy(csn).to(db);
+  await cds.deploy(csn).to(db, { silent: true });
 
   const app = express();
   const writes = { count: 0 };
@@ -50,6 +52,19 @@ export async function startErpServer(options: { port?: number; host?: string } =
   });
   app.use(createRepeatabilityGuard());
   await cds.serve('all').from(csn).in(app);
+  const changes = new Map<string, number>();
+  const srv = cds.services['tributary.demo.erp.ErpService'];
+  srv.after(
+    ['CREATE', 'UPDATE'],
+    '*',
+    (_result: unknown, req: { target?: { name?: string }; data?: { ID?: string } }) => {
+      const entity = String(req.target?.name ?? '')
+        .split('.')
+        .pop();
+      const key = `${entity}:${req.data?.ID ?? ''}`;
+      changes.set(key, (changes.get(key) ?? 0) + 1);
+    },
+  );
 
   const faults = createFaultGate();
   const server: Server = createServer(
@@ -65,6 +80,7 @@ export async function startErpServer(options: { port?: number; host?: string } =
     faults,
     db: { run: (q) => db.run(q as never) as Promise<unknown> },
     writes,
+    changes,
     async close() {
       if (closed) return;
       closed = true;

@@ -23,6 +23,8 @@ export interface HrServer {
   readonly groups: Map<string, StoredResource>;
   /** Write requests that reached the SCIM routers (after faults). */
   readonly writes: { count: number };
+  /** Changes applied per `<Users|Groups>:<userName or displayName>` (creates and updates). */
+  readonly changes: Map<string, number>;
   /** Stamps a change made directly in the store (meta.lastModified moves on). */
   touch(resource: StoredResource): void;
   close(): Promise<void>;
@@ -53,6 +55,11 @@ export async function startHrServer(
     r.meta.lastModified = stamp();
   };
 
+  const changes = new Map<string, number>();
+  const count = (store: Map<string, StoredResource>, r: Record<string, unknown>) => {
+    const key = `${store === users ? 'Users' : 'Groups'}:${String(r.userName ?? r.displayName ?? '')}`;
+    changes.set(key, (changes.get(key) ?? 0) + 1);
+  };
   const handlers = (store: Map<string, StoredResource>) => ({
     egress: (resource: { id?: string; filter?: { match(v: unknown[]): unknown[] } }) => {
       if (resource.id) {
@@ -70,6 +77,7 @@ export async function startHrServer(
         const updated: StoredResource = { ...plain(data), id: existing.id, meta: existing.meta };
         touch(updated);
         store.set(existing.id, updated);
+        count(store, updated);
         return updated;
       }
       const userName = data.userName;
@@ -83,6 +91,7 @@ export async function startHrServer(
         meta: { created: now, lastModified: now },
       };
       store.set(created.id, created);
+      count(store, created);
       return created;
     },
     degress: (resource: { id?: string }) => {
@@ -145,6 +154,7 @@ export async function startHrServer(
     users,
     groups,
     writes,
+    changes,
     touch,
     async close() {
       if (closed) return;

@@ -1,0 +1,237 @@
+import { type HubError, toHubError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ActionEmitter, DeadLetterWriter, EventProducer } from '../../platform/index.ts';
+import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
+import { backoffWithJitter, sleep } from './backoff.ts';
+import { changeEventId } from './event-id.ts';
+import type { SourceOffsetStore } from './source-offsets.ts';
+import type { SourcePage, SourceRecord, SourceStream } from './source-types.ts';
+
+/** Header on a dead-lettered source record: the system's modification stamp of that version. */
+export const SOURCE_STAMP_HEADER = 'tributary.source.stamp';
+
+export interface SourceLoopOptions {
+  /** Component name, e.g. `connector.erp`: envelope source, actor and offset-key prefix. */
+  connector: string;
+  /** System name in event ids, e.g. `erp`. */
+  system: string;
+  streams: SourceStream[];
+  producer: EventProducer;
+  offsets: SourceOffsetStore;
+  deadLetters: DeadLetterWriter;
+  actions: ActionEmitter;
+  logger: Logger;
+  pollIntervalMs: number;
+  /** Backoff of a stream whose sync failed (it restarts by itself). */
+  restart?: { initialDelayMs: number; maxDelayMs: number };
+}
+
+export interface StreamStatus {
+  published: number;
+  deadLettered: number;
+  batches: number;
+  failures: number;
+  lastSyncAt: number | null;
+  lastError: string | null;
+}
+
+export interface SourceLoop {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Runs one sync of every stream to the end of its changes (tests and `connectors run --once`). */
+  syncOnce(signal?: AbortSignal): Promise<void>;
+  status(): { state: string; streams: Record<string, StreamStatus> };
+}
+
+/** The source half of a connector: poll, map, validate, publish keyed events, then commit offsets. */
+export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
+  const { producer, offsets, deadLetters, actions, logger } = options;
+  const restart = options.restart ?? { initialDelayMs: 500, maxDelayMs: 30_000 };
+  const stats = new Map<string, StreamStatus>(
+    options.streams.map((s) => [
+      s.name,
+      { published: 0, deadLettered: 0, batches: 0, failures: 0, lastSyncAt: null, lastError: null },
+    ]),
+  );
+  const stopping = new AbortController();
+  let paused = false;
+  let resumed: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  let state = 'created';
+
+  const audit = (input: Parameters<ActionEmitter['emit']>[0]) =>
+    actions
+      .emit(input)
+      .catch((err: unknown) => logger.warn({ err, action: input.action }, 'could not emit an action event'));
+
+  const waitWhilePaused = async () => {
+    while (paused && !stopping.signal.aborted) await new Promise<void>((r) => (resumed = r));
+  };
+
+  const toEvent = (
+    stream: SourceStream,
+    rec: SourceRecord,
+    data: Record<string, unknown>,
+    syncId: string,
+  ): HubEvent<unknown> => {
+    const time = Date.parse(rec.stamp);
+    return {
+      envelope: newEnvelope({
+        id: changeEventId(options.system, stream.name, rec.key, rec.stamp),
+        type: stream.eventType,
+        source: options.connector,
+        subject: rec.key,
+        actor: options.connector,
+        correlationId: syncId,
+        ...(Number.isNaN(time) ? {} : { time }),
+      }),
+      data,
+    };
+  };
+
+  /** Publishes one page: good records as events, bad ones to the DLQ, then the cursor. */
+  const publishPage = async (stream: SourceStream, page: SourcePage, syncId: string) => {
+    const good: { rec: SourceRecord; event: HubEvent<unknown> }[] = [];
+    const bad: { rec: SourceRecord; stage: string; error: HubError }[] = [];
+    for (const rec of page.records) {
+      try {
+        good.push({ rec, event: toEvent(stream, rec, stream.mapping.apply(rec.raw), syncId) });
+      } catch (err) {
+        bad.push({ rec, stage: 'map', error: toHubError(err, 'MAPPING_FAILED', { subject: rec.key }) });
+      }
+    }
+    // The producer validates every event against its schema before sending any: set aside the
+    // one it names and try the rest again.
+    for (;;) {
+      try {
+        await producer.publish(
+          stream.topic,
+          good.map((g) => g.event),
+        );
+        break;
+      } catch (err) {
+        const e = toHubError(err, 'KAFKA_SEND');
+        const index = e.where.index;
+        if (e.retriable || typeof index !== 'number' || !good[index]) throw e;
+        const [rejected] = good.splice(index, 1);
+        bad.push({ rec: rejected!.rec, stage: 'validate', error: e });
+      }
+    }
+    for (const b of bad) {
+      logger.warn(
+        { stream: stream.name, key: b.rec.key, code: b.error.code, err: b.error },
+        'source record dead-lettered',
+      );
+      await deadLetters.send({
+        record: {
+          key: b.rec.key,
+          value: Buffer.from(JSON.stringify(b.rec.raw)),
+          headers: { [SOURCE_STAMP_HEADER]: b.rec.stamp },
+        },
+        topic: stream.topic,
+        partition: -1,
+        offset: '-1',
+        stage: b.stage,
+        error: b.error,
+      });
+    }
+    await offsets.commit(`${options.connector}/${stream.name}`, page.cursor);
+    const s = stats.get(stream.name)!;
+    s.published += good.length;
+    s.deadLettered += bad.length;
+    s.batches += 1;
+    await audit({
+      action: 'connector.sync.batch',
+      actor: options.connector,
+      resource: stream.topic,
+      outcome: bad.length === 0 ? 'succeeded' : 'failed',
+      correlationId: syncId,
+      details: {
+        stream: stream.name,
+        published: good.length,
+        deadLettered: bad.length,
+        cursor: page.cursor.stamp,
+      },
+    });
+  };
+
+  const syncStream = async (stream: SourceStream, signal: AbortSignal) => {
+    const syncId = crypto.randomUUID();
+    const cursor = offsets.get(`${options.connector}/${stream.name}`);
+    for await (const page of stream.read(cursor, signal)) {
+      await waitWhilePaused();
+      if (signal.aborted) return;
+      await publishPage(stream, page, syncId);
+    }
+    stats.get(stream.name)!.lastSyncAt = Date.now();
+  };
+
+  const syncOnce = async (signal: AbortSignal = stopping.signal) => {
+    for (const stream of options.streams) await syncStream(stream, signal);
+  };
+
+  const run = async () => {
+    const failures = new Map<string, number>();
+    while (!stopping.signal.aborted) {
+      let delay = options.pollIntervalMs;
+      for (const stream of options.streams) {
+        if (stopping.signal.aborted) break;
+        try {
+          await syncStream(stream, stopping.signal);
+          failures.set(stream.name, 0);
+          stats.get(stream.name)!.lastError = null;
+        } catch (err) {
+          if (stopping.signal.aborted) break;
+          const e = toHubError(err, 'SOURCE_SYNC_FAILED');
+          const n = (failures.get(stream.name) ?? 0) + 1;
+          failures.set(stream.name, n);
+          const s = stats.get(stream.name)!;
+          s.failures += 1;
+          s.lastError = `${e.code}: ${e.message}`;
+          logger.warn(
+            { stream: stream.name, attempt: n, code: e.code, err: e },
+            'sync failed; it restarts with backoff',
+          );
+          await audit({
+            action: 'connector.sync.failed',
+            actor: options.connector,
+            resource: stream.topic,
+            outcome: 'failed',
+            details: { stream: stream.name, code: e.code, message: e.message.slice(0, 500), attempt: n },
+          });
+          delay = Math.max(delay, backoffWithJitter({ ...restart, retries: 0, maxRetryAfterMs: 0 }, n));
+        }
+      }
+      state = paused ? 'paused' : 'running';
+      await sleep(delay, stopping.signal).catch(() => undefined);
+    }
+  };
+
+  return {
+    async start() {
+      if (loop) return;
+      state = 'running';
+      loop = run();
+    },
+    async close() {
+      if (stopping.signal.aborted) return loop;
+      stopping.abort();
+      resumed?.();
+      state = 'stopped';
+      await loop;
+    },
+    pause() {
+      paused = true;
+      state = 'paused';
+    },
+    resume() {
+      paused = false;
+      state = 'running';
+      resumed?.();
+    },
+    syncOnce,
+    status: () => ({ state, streams: Object.fromEntries(stats) }),
+  };
+}
