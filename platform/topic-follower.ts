@@ -65,7 +65,15 @@ export function createTopicFollower(options: TopicFollowerOptions): TopicFollowe
   }
 
   async function caughtUp(admin: ReturnType<KafkaClient['admin']>): Promise<boolean> {
-    const offsets = await admin.fetchTopicOffsets(topic);
+    let offsets: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+    try {
+      offsets = await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      // Just created, or a leader moving: ask again until the deadline.
+      const type = (err as { type?: string }).type;
+      if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return false;
+      throw err;
+    }
     return offsets.every(({ partition, high, low }) => {
       const position = positions.get(partition) ?? BigInt(low);
       return position >= BigInt(high);
