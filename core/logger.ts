@@ -20,7 +20,10 @@ export const redactedPaths = [
 export type Logger = pino.Logger;
 
 /** Structured JSON logger (pino) with secrets redacted. Level from TRIBUTARY_LOG_LEVEL. */
-export function createLogger(name: string, options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  name: string,
+  options: { level?: string; destination?: NodeJS.WritableStream } = {},
+): Logger {
   const level = options.level ?? process.env.TRIBUTARY_LOG_LEVEL ?? 'info';
   return pino(
     { name, level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { component: name } },

@@ -81,6 +81,8 @@ export interface ComponentDeclaration<Config = unknown> {
 }
 
 /** Identity helper that keeps the Config type inferred from the zod schema. */
-export function declareComponent<Config>(declaration: ComponentDeclaration<Config>): ComponentDeclaration<Config> {
+export function declareComponent<Config>(
+  declaration: ComponentDeclaration<Config>,
+): ComponentDeclaration<Config> {
   return declaration;
 }
