@@ -17,7 +17,7 @@ declare -A wanted=(
   [pocketsphinx_continuous]=pocketsphinx
   [/usr/share/pocketsphinx/model/en-us/en-us/mdef]=pocketsphinx-en-us
   [chromium]=chromium
-  [tesseract]=tesseract-ocr
+  [/usr/lib/python3/dist-packages/avro]=python3-avro
 )
 
 missing=()

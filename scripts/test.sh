@@ -14,9 +14,9 @@ step "npm packages"
 bash scripts/deps.sh
 
 step "type-check (tsc)"
-npx tsc -p tsconfig.json
+node_modules/.bin/tsc -p tsconfig.json
 step "lint (biome)"
-npx biome ci --reporter=summary .
+node_modules/.bin/biome ci --reporter=summary .
 step "schema compatibility (tributary schemas check)"
 node cli/main.ts schemas check
 node cli/main.ts schemas types --check
@@ -25,7 +25,7 @@ step "tests (vitest)"
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
 # One closing line any CI reads: "N passed, N failed, N skipped".
 node -e '
   const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
