@@ -16,6 +16,8 @@ export interface FetchArtifactsOptions {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /** Extra Maven arguments (e.g. `-o` for offline, `-s <settings.xml>`). */
+  mavenArgs?: string[];
 }
 
 const completeMarker = '.complete';
@@ -42,8 +44,20 @@ ${deps}
 `;
 }
 
+/** Maven's last meaningful lines: colour codes and its generic "re-run with -X" advice removed. */
 function lastLines(text: string, count: number): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n');
+  const boilerplate =
+    /^\[ERROR\] *$|To see the full stack trace|Re-run Maven|For more information about the errors|\[Help \d+\] http/;
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .trimEnd()
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !boilerplate.test(line))
+      .slice(-count)
+      .join('\n')
+  );
 }
 
 /**
@@ -78,7 +92,7 @@ export async function fetchMavenArtifacts(options: FetchArtifactsOptions): Promi
     10_000,
   );
   try {
-    const { code, output } = await runMaven(mvn, work, env, options.signal);
+    const { code, output } = await runMaven(mvn, work, env, options.mavenArgs ?? [], options.signal);
     if (code !== 0) {
       throw new HubError(
         'KIT_FETCH_FAILED',
@@ -110,6 +124,7 @@ function runMaven(
   mvn: string,
   work: string,
   env: NodeJS.ProcessEnv,
+  extraArgs: string[],
   signal: AbortSignal | undefined,
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
@@ -118,6 +133,8 @@ function runMaven(
       [
         '-B',
         '-q',
+        '-Dstyle.color=never',
+        ...extraArgs,
         '-f',
         'pom.xml',
         'dependency:copy-dependencies',

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
 import { parseJavaVersion, requireJava } from '../../kit/java.ts';
 import { kafkaDown, kafkaUp, startKafkaCluster } from '../../kit/kafka/index.ts';
+import { kafkaArtifacts } from '../../kit/kafka/jars.ts';
+import { artifactsCached, fetchMavenArtifacts } from '../../kit/maven.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<HubError> {
   const err = await promise.then(
@@ -48,6 +50,21 @@ describe('Kafka kit errors a person can act on', () => {
     expect(err.hint).toContain('openjdk-17');
   });
 
+  it("shows Maven's last lines and what to do when the jars cannot be fetched", async () => {
+    // A Kafka version that was never published: Maven really fails to resolve it.
+    const err = await rejection(
+      fetchMavenArtifacts({
+        artifacts: kafkaArtifacts('0.0.1-never-released'),
+        outputDir: join(dir, 'jars', 'libs'),
+      }),
+    );
+    expect(err.code).toBe('KIT_FETCH_FAILED');
+    expect(err.message).toMatch(/Maven could not fetch the jars \(exit code \d+\):\n.*\S/);
+    expect(err.message).toContain('0.0.1-never-released');
+    expect(err.hint).toContain('settings.xml');
+    expect(artifactsCached(join(dir, 'jars', 'libs'))).toBe(false);
+  });
+
   it('accepts the Java on this machine and reads version strings of old and new Javas', async () => {
     expect((await requireJava()).major).toBeGreaterThanOrEqual(17);
     expect(parseJavaVersion('java version "1.8.0_392"')?.major).toBe(8);
@@ -57,11 +74,13 @@ describe('Kafka kit errors a person can act on', () => {
 
   it('shows the last broker log lines when a broker exits during start', async () => {
     const dataDir = join(dir, 'exits');
-    const cluster = await startKafkaCluster({ nodes: 1, dataDir });
-    await cluster.stop();
-    // Corrupt the data folder: its meta.properties now claims another node id, so the broker exits.
-    const meta = join(dataDir, 'node-1', 'data', 'meta.properties');
-    await writeFile(meta, (await readFile(meta, 'utf8')).replace(/^node\.id=1$/m, 'node.id=7'));
+    // A corrupt data folder: node 1's meta.properties claims to belong to node 7, so the broker
+    // refuses it and exits right after starting.
+    await mkdir(join(dataDir, 'node-1', 'data'), { recursive: true });
+    await writeFile(
+      join(dataDir, 'node-1', 'data', 'meta.properties'),
+      'version=1\ncluster.id=QFly-qx8JFEn-3pLu4oHBg\nnode.id=7\ndirectory.id=ZfhgDvvSsTxwQKHe3LLwDg\n',
+    );
     try {
       const err = await rejection(startKafkaCluster({ nodes: 1, dataDir, readyTimeoutMs: 90_000 }));
       expect(err.code).toBe('KIT_KAFKA_EXITED');

@@ -9,7 +9,9 @@ import { uniqueName } from '../support/names.ts';
 
 const skipReason = dedicatedClusterUnavailable();
 
-describe.skipIf(skipReason)('three-node local cluster survives losing a broker and the controller', () => {
+const title = 'three-node local cluster survives losing a broker and the controller';
+
+describe.skipIf(skipReason)(skipReason ? `${title} (skipped: ${skipReason})` : title, () => {
   let cluster: DedicatedCluster;
   const topic = uniqueName('kit-rf3');
   const sent: string[] = [];

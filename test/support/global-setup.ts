@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { HubError } from '../../core/errors.ts';
 import { startSharedKafka } from './kafka.ts';
 
 /**
@@ -7,7 +8,12 @@ import { startSharedKafka } from './kafka.ts';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
-  const kafka = await startSharedKafka();
+  const kafka = await startSharedKafka().catch((err: unknown) => {
+    // Vitest prints only the message; put the hint (what to do) in it.
+    throw err instanceof HubError
+      ? new Error(`no Kafka for the tests: ${err.describe()}`, { cause: err })
+      : err;
+  });
   const brokers = kafka.brokers.join(',');
   project.provide('kafkaBrokers', brokers);
   project.provide('kafkaSource', kafka.source);
