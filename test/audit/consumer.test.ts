@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditConsumer } from '../../audit/consumer.ts';
+import { auditDeclaration } from '../../audit/declaration.ts';
 import { decryptEntry } from '../../audit/decrypt.ts';
 import { createSegmentStore } from '../../audit/segment-store.ts';
 import { readAuditEntries } from '../../audit/show.ts';
 import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
 import { verifyChain } from '../../audit/verify.ts';
+import { silentLogger } from '../../core/logger.ts';
 import { createActionEmitter } from '../../platform/index.ts';
 import { uniqueName } from '../support/names.ts';
 import { actionEvent, auditTestHub, offsets, readChains, waitFor } from './kafka-support.ts';
@@ -210,6 +212,38 @@ describe('actions from the platform emitter', () => {
       await verifyChain(createSegmentStore({ dir: auditDir }), keys, { decrypt: true, subjectKeys }),
     ).toMatchObject({
       ok: true,
+    });
+  });
+});
+
+describe('audit declaration', () => {
+  it('creates the consumer from the HubContext, keys from TRIBUTARY_AUDIT_KEYS', async () => {
+    const { json, keys } = makeKeys();
+    const topic = await t.newTopic(1);
+    const auditDir = join(dir, 'declared');
+    const saved = process.env.TRIBUTARY_AUDIT_KEYS;
+    process.env.TRIBUTARY_AUDIT_KEYS = Buffer.from(json).toString('base64');
+    try {
+      const config = auditDeclaration.config.parse({ dir: auditDir, topic, groupId: uniqueName('audit-g') });
+      const component = auditDeclaration.create(config, { logger: silentLogger(), kafka: t.hub });
+      await t.hub.producer.publish(topic, [actionEvent(1)]);
+      await component.start();
+      await waitFor('1 recorded', () => component.status?.().recorded === 1);
+      await component.close();
+      await component.close();
+    } finally {
+      if (saved === undefined) delete process.env.TRIBUTARY_AUDIT_KEYS;
+      else process.env.TRIBUTARY_AUDIT_KEYS = saved;
+    }
+    expect(auditDeclaration).toMatchObject({
+      name: 'audit',
+      kind: 'audit',
+      consumes: ['hub.actions'],
+      topics: [],
+    });
+    expect(await verifyChain(createSegmentStore({ dir: auditDir }), keys, { decrypt: true })).toMatchObject({
+      ok: true,
+      chains: [{ entries: 1, decrypted: 1 }],
     });
   });
 });
