@@ -65,6 +65,7 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
   const waiting = new Map<string, (end: CallEnd) => void>();
   const instanceId = options.instanceId ?? randomUUID();
   let consumer: EventConsumer | undefined;
+  let started = false;
   let closed = false;
 
   const handler = async (event: HubEvent<unknown>) => {
@@ -98,7 +99,7 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
   }
 
   const runCommand: CommandRunner = async (command, args, context): Promise<ToolOutcome> => {
-    if (closed || !consumer) {
+    if (closed || !started) {
       throw new HubError('BRIDGE_NOT_READY', 'the bridge is not connected to Kafka', { retriable: true });
     }
     const keyField = (command as { keyField?: string }).keyField;
@@ -146,12 +147,17 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
     runCommand,
     pending: () => waiting.size,
     async start() {
-      if (consumer) return;
+      if (started) return;
+      const topics = [...new Set(options.resultTopics)];
+      if (topics.length === 0) {
+        started = true;
+        return;
+      }
       consumer = createEventConsumer({
         kafka: options.kafka,
         serde: options.serde,
         groupId: `_tributary.mcp-bridge.replies.${instanceId}`,
-        topics: [...new Set(options.resultTopics)],
+        topics,
         handler,
         deadLetters: createDeadLetterWriter({ producer: options.producer }),
         // A new group per instance: start at the end, results of earlier calls are not ours.
@@ -160,6 +166,7 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
         logger,
       });
       await consumer.start();
+      started = true;
     },
     async close() {
       if (closed) return;

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/logger.ts';
+import { createMcpBridge } from '../../mcp-bridge/component.ts';
+import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
 import { createReplyRouter, type ReplyRouter } from '../../mcp-bridge/reply-router.ts';
 import type { BridgeTool } from '../../mcp-bridge/tools.ts';
 import { toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
@@ -12,6 +15,7 @@ import {
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
 import { testKafka } from '../support/kafka.ts';
+import { useTestLdap } from '../support/ldap.ts';
 import { uniqueName } from '../support/names.ts';
 import { type BridgeFixture, postMcp, startBridgeFixture } from './fixture.ts';
 
@@ -294,5 +298,52 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     expect(routers[0]?.pending()).toBe(0);
     const mine = await cancelFor((c) => cancels.indexOf(c) >= before && c.data.reason === 'clientCancelled');
     expect(mine.map((c) => c.envelope.actor)).toEqual(['alice']);
+  });
+
+  it('the assembled bridge component derives its tools from the declarations and serves them over HTTP', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-bridge-'));
+    const ldap = await useTestLdap();
+    const bridge = createMcpBridge(
+      {
+        port: 0,
+        redisKeyPrefix: `${uniqueName('bridge')}:`,
+        signingKeyFile: join(dir, 'key.pem'),
+        usersFile: join(dir, 'users.json'),
+      },
+      {
+        hub,
+        declarations: [declaration],
+        logger: silentLogger(),
+        redis: fx.redis,
+        directory: createLdapDirectory({ url: ldap.url }),
+        emitAction: () => undefined,
+      },
+    );
+    try {
+      const { url, resourceUrl } = await bridge.start();
+      const login = await fetch(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'bob', password: 'bob-secret-2' }),
+      });
+      const { accessToken } = (await login.json()) as { accessToken: string };
+      const client = await fx.connect(accessToken, resourceUrl);
+      // Default policy: analysts may call lookups and hub.whoami, not upserts.
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['hub.whoami']);
+      const me = await client.callTool({ name: 'hub.whoami', arguments: {} });
+      expect(me.structuredContent).toMatchObject({ user: 'bob', roles: ['analyst'] });
+      expect(bridge.tools().map((t) => t.name)).toEqual([
+        'hub.whoami',
+        'crm.contact.upsert',
+        'crm.account.upsert',
+      ]);
+    } finally {
+      await bridge.close();
+      await ldap.release();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,132 @@
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { HubError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ComponentDeclaration } from '../platform/declaration.ts';
+import { createActionEmitter, type HubContext } from '../platform/index.ts';
+import type { EmitAction } from './auth/identity.ts';
+import { loadOrCreateSigningKey } from './auth/keys.ts';
+import { bridgeConfigSchema } from './config.ts';
+import type { Directory } from './directory/directory.ts';
+import { createLdapDirectory, ldapDirectoryConfig } from './directory/ldap.ts';
+import { createLocalUsersDirectory } from './directory/local-users.ts';
+import { hubTools } from './hub-tools.ts';
+import { createPolicy, defaultPolicy, loadPolicy, type Policy } from './policy.ts';
+import { createReplyRouter, type ReplyRouter } from './reply-router.ts';
+import { type BridgeHttpServer, createBridgeHttpServer } from './server.ts';
+import type { BridgeTool } from './tools.ts';
+import { resolveCommands, toolsFromDeclarations } from './tools-from-declarations.ts';
+
+/**
+ * The whole bridge as one component: tools derived from every component's commands, the Kafka
+ * reply router, and the HTTP server with its security layer. Built from config plus the hub
+ * context; `start()` then `close()`.
+ */
+
+export const mcpBridgeConfigSchema = bridgeConfigSchema.extend({
+  redisUrl: z
+    .string()
+    .optional()
+    .describe('Redis for sessions and rate limits (REDIS_URL); required for HTTP'),
+  ldap: ldapDirectoryConfig.optional().describe('LDAP directory; without it the local users file is used'),
+  usersFile: z.string().default('.tributary/mcp/users.json').describe('Local users file (scrypt hashes)'),
+  policyFile: z.string().optional().describe('Policy file (YAML/JSON); default: the built-in policy'),
+  signingKeyFile: z
+    .string()
+    .default('.tributary/mcp/signing-key.pem')
+    .describe('ES256 signing key shared by every instance; created when missing'),
+  toolTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60_000)
+    .describe('How long a tool call waits for its result'),
+});
+export type McpBridgeConfig = z.infer<typeof mcpBridgeConfigSchema>;
+
+export interface McpBridgeDeps {
+  hub: HubContext;
+  /** Every component declaration of the hub; their commands become tools. */
+  declarations: readonly ComponentDeclaration<unknown>[];
+  logger: Logger;
+  /** Overrides: an existing Redis connection, an audit sink, a directory (tests). */
+  redis?: Redis;
+  emitAction?: EmitAction;
+  directory?: Directory;
+}
+
+export interface McpBridge {
+  start(): Promise<{ url: string; resourceUrl: string }>;
+  close(): Promise<void>;
+  /** The tools offered (after start). */
+  tools(): readonly BridgeTool[];
+  status(): Record<string, unknown>;
+}
+
+/** Every result topic the bridge must follow for the given declarations. */
+export function resultTopicsOf(declarations: readonly ComponentDeclaration<unknown>[]): string[] {
+  return [...new Set(resolveCommands(declarations).map((c) => c.resultTopic))];
+}
+
+/** Builds the bridge component. */
+export function createMcpBridge(
+  input: z.input<typeof mcpBridgeConfigSchema>,
+  deps: McpBridgeDeps,
+): McpBridge {
+  const config = mcpBridgeConfigSchema.parse(input);
+  let router: ReplyRouter | undefined;
+  let http: BridgeHttpServer | undefined;
+  let redis: Redis | undefined;
+  let tools: BridgeTool[] = [];
+
+  return {
+    tools: () => tools,
+    status: () => ({ tools: tools.length, pendingCalls: router?.pending() ?? 0 }),
+    async start() {
+      if (http) return await http.start();
+      const url = config.redisUrl;
+      if (!deps.redis && !url) {
+        throw new HubError('CONFIG_INVALID', 'the MCP bridge needs Redis for sessions', {
+          hint: 'set REDIS_URL, or run `tributary mcp serve`, which starts a local redis-server',
+        });
+      }
+      redis = deps.redis ?? new Redis(url as string, { maxRetriesPerRequest: 3 });
+      const policy: Policy = config.policyFile
+        ? await loadPolicy(config.policyFile)
+        : createPolicy(defaultPolicy);
+      const directory =
+        deps.directory ??
+        (config.ldap ? createLdapDirectory(config.ldap) : createLocalUsersDirectory(config.usersFile));
+      const emitter = createActionEmitter({ producer: deps.hub.producer, source: 'mcp-bridge' });
+      const emitAction: EmitAction = deps.emitAction ?? ((action) => emitter.emit(action));
+      router = createReplyRouter({
+        kafka: deps.hub.kafka,
+        serde: deps.hub.serde,
+        producer: deps.hub.producer,
+        resultTopics: resultTopicsOf(deps.declarations),
+        timeoutMs: config.toolTimeoutMs,
+        logger: deps.logger,
+      });
+      tools = [...hubTools, ...toolsFromDeclarations(deps.declarations, deps.hub.catalog, router.runCommand)];
+      await router.start();
+      http = createBridgeHttpServer(config, {
+        redis,
+        directory,
+        policy,
+        signingKey: await loadOrCreateSigningKey(config.signingKeyFile),
+        tools,
+        emitAction,
+        logger: deps.logger,
+      });
+      return await http.start();
+    },
+    async close() {
+      await http?.close();
+      http = undefined;
+      await router?.close();
+      router = undefined;
+      if (redis && !deps.redis) redis.disconnect();
+      redis = undefined;
+    },
+  };
+}
