@@ -150,6 +150,8 @@ describe('event consumer delivery', () => {
       () => consumer.status().processed + consumer.status().duplicates === 4,
     );
     await consumer.close();
+    await consumer.close(); // safe twice
+    await expect(consumer.start()).rejects.toMatchObject({ code: 'PLATFORM_CLOSED' });
     expect(applied).toEqual([once.envelope.id, other.envelope.id]);
     expect(consumer.status().duplicates).toBe(2);
   });
