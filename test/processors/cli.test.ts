@@ -7,6 +7,7 @@ import { registerProcessorsCommands } from '../../cli/commands/processors.ts';
 import { UsageError } from '../../core/errors.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
+import { waitForTopics } from './kafka-harness.ts';
 
 describe('tributary processors CLI', () => {
   let dir: string;
@@ -66,6 +67,7 @@ describe('tributary processors CLI', () => {
       waitForLeaders: true,
       topics: [{ topic: `${prefix}media.chart.render.req`, numPartitions: 1, replicationFactor: -1 }],
     });
+    await waitForTopics(admin, [`${prefix}media.chart.render.req`]);
     await writeFile(
       config,
       `topicPrefix: ${prefix}\ngroupId: ${uniqueName('group')}\nblobDir: ${join(dir, 'blobs')}\n`,

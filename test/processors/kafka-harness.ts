@@ -9,6 +9,22 @@ import type { HubEvent } from '../../schemas/index.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 
+type Admin = ReturnType<HubContext['kafka']['admin']>;
+
+/** Waits until every partition of `topics` has a leader: a busy broker answers metadata for a new topic late. */
+export async function waitForTopics(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics })
+      .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`topics not ready: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 export interface Received {
   topic: string;
   event: HubEvent<Record<string, unknown>>;
@@ -41,6 +57,7 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
     waitForLeaders: true,
     topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: -1 })),
   });
+  await waitForTopics(admin, topics);
   await admin.disconnect();
 
   const received: Received[] = [];
