@@ -176,10 +176,12 @@ export function createHttpClient(
       const ep = pool.pick();
       let outcome: { status: number; headers: Headers; body: unknown };
       try {
-        const authHeaders = await auth.headers(req.signal);
         ep.inFlight += 1;
         try {
-          outcome = (await ep.breaker.fire(() => attempt(ep, req, authHeaders))) as typeof outcome;
+          // The token request runs inside the breaker: a failing token endpoint is the system failing.
+          outcome = (await ep.breaker.fire(async () =>
+            attempt(ep, req, await auth.headers(req.signal)),
+          )) as typeof outcome;
         } finally {
           ep.inFlight -= 1;
         }
