@@ -18,6 +18,7 @@ import {
 import { brokersOf, waitForInSync, waitForKafkaReady } from './ready.ts';
 import { type KafkaClusterState, type KafkaNodeState, readClusterState, writeClusterState } from './state.ts';
 import { kafkaVersion } from './version.ts';
+import { startClusterWatchdog, stopClusterWatchdog } from './watchdog.ts';
 
 export interface StartKafkaClusterOptions {
   /** 1 (default) or 3 combined broker+controller nodes. */
@@ -39,6 +40,13 @@ export interface StartKafkaClusterOptions {
   extraProperties?: Record<string, string | number | boolean>;
   env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
+  /**
+   * Tie the cluster to this process: when it dies without stopping the cluster, a watchdog
+   * kills the brokers (tests use their own pid, so a killed run leaves no JVMs behind).
+   */
+  ownerPid?: number;
+  /** With ownerPid: the watchdog also deletes dataDir. */
+  purgeOnOwnerExit?: boolean;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
@@ -146,6 +154,14 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
   for (const node of toStart) node.pid = await spawnNode(state, node, javaOptions);
   // Record pids before waiting, so `down` can stop a cluster whose start was interrupted.
   await writeClusterState(state);
+  const watchdog =
+    options.ownerPid === undefined
+      ? undefined
+      : startClusterWatchdog({
+          ownerPid: options.ownerPid,
+          dataDir,
+          purge: options.purgeOnOwnerExit === true,
+        });
   try {
     await waitForKafkaReady(state, {
       ...(options.readyTimeoutMs ? { timeoutMs: options.readyTimeoutMs } : {}),
@@ -154,9 +170,10 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
     });
   } catch (err) {
     await Promise.all(state.nodes.map((n) => stopNode(state, n, 10_000)));
+    stopClusterWatchdog(watchdog);
     throw err;
   }
-  return clusterHandle(state, javaOptions);
+  return clusterHandle(state, javaOptions, watchdog);
 }
 
 /** Refuses to start over a different cluster that still runs, or over data of another shape. */
@@ -185,6 +202,7 @@ function assertCompatible(previous: KafkaClusterState | undefined, next: KafkaCl
 export function clusterHandle(
   state: KafkaClusterState,
   javaOptions = brokerJavaOptions(),
+  watchdogPid?: number,
 ): KafkaClusterHandle {
   const find = (nodeId: number): KafkaNodeState => {
     const node = state.nodes.find((n) => n.id === nodeId);
@@ -197,6 +215,7 @@ export function clusterHandle(
       await Promise.all(state.nodes.map((n) => stopNode(state, n)));
       for (const node of state.nodes) node.pid = null;
       await writeClusterState(state);
+      stopClusterWatchdog(watchdogPid);
     })();
     return stopped;
   };

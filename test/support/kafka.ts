@@ -93,7 +93,13 @@ async function startContainer(): Promise<SharedKafka> {
 async function startKit(log: (message: string) => void): Promise<SharedKafka> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-test-kafka-'));
   try {
-    const cluster = await startKafkaCluster({ nodes: 1, dataDir, onProgress: log });
+    const cluster = await startKafkaCluster({
+      nodes: 1,
+      dataDir,
+      onProgress: log,
+      ownerPid: process.pid,
+      purgeOnOwnerExit: true,
+    });
     return {
       brokers: cluster.brokers,
       source: 'kit',
@@ -215,6 +221,8 @@ export async function startDedicatedCluster(
   const cluster = await startKafkaCluster({
     nodes: options.nodes ?? 3,
     dataDir,
+    ownerPid: process.pid,
+    purgeOnOwnerExit: true,
     extraProperties: { ...fastFailover, ...options.extraProperties },
   });
   const stop = async () => {
