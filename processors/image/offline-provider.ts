@@ -21,7 +21,16 @@ export function createOfflineImageProvider(): ImageProvider {
         reason: 'the offline provider has no object detector; use the openai provider for objects',
       };
     },
-    async text(image) {
+    async text(image, options) {
+      const language = options.language?.toLowerCase();
+      if (language && language !== 'en' && language !== 'eng') {
+        return {
+          status: 'unsupported',
+          text: null,
+          confidence: null,
+          reason: `offline OCR has English data only, not ${options.language}`,
+        };
+      }
       const { text, confidence } = await ocr.recognize(image.jpeg);
       return { status: 'succeeded', text, confidence, reason: null };
     },

@@ -52,6 +52,8 @@ describe('offline image provider', () => {
     expect(result.describe?.text).toContain('300x200 PNG');
     expect(result.objects).toMatchObject({ status: 'unsupported', objects: [] });
     expect(result.text?.status).toBe('succeeded');
+    const german = await analyzeImage(png, ['text'], provider, { language: 'de' });
+    expect(german.text).toMatchObject({ status: 'unsupported', text: null });
   }, 60_000);
 
   it('fits large images inside 1024x1024, rotates by EXIF and strips metadata', async () => {
