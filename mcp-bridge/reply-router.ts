@@ -165,7 +165,22 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
         maxWaitTimeMs: 200,
         logger,
       });
-      await consumer.start();
+      try {
+        await consumer.start();
+      } catch (err) {
+        await consumer.close().catch(() => undefined);
+        consumer = undefined;
+        throw new HubError(
+          'BRIDGE_RESULT_TOPICS',
+          `cannot follow the result topics: ${(err as Error).message}`,
+          {
+            retriable: true,
+            where: { topic: topics.join(',') },
+            hint: 'create the hub topics first (`tributary topology apply`) and check KAFKA_BROKERS',
+            cause: err,
+          },
+        );
+      }
       started = true;
     },
     async close() {

@@ -5,17 +5,16 @@ import { HubError, UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
 import { tributaryHome } from '../../kit/paths.ts';
 import { createRedisKit } from '../../kit/redis.ts';
-import type { EmitAction } from '../../mcp-bridge/auth/identity.ts';
 import { createTokenService } from '../../mcp-bridge/auth/jwt.ts';
 import { loadOrCreateSigningKey } from '../../mcp-bridge/auth/keys.ts';
-import type { Directory } from '../../mcp-bridge/directory/directory.ts';
-import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
-import { createLocalUsersDirectory, upsertLocalUser } from '../../mcp-bridge/directory/local-users.ts';
+import { createMcpBridge, resultTopicsOf } from '../../mcp-bridge/component.ts';
+import { upsertLocalUser } from '../../mcp-bridge/directory/local-users.ts';
 import { hubTools } from '../../mcp-bridge/hub-tools.ts';
 import { createPolicy, defaultPolicy, loadPolicy, type Policy } from '../../mcp-bridge/policy.ts';
-import { createBridgeHttpServer } from '../../mcp-bridge/server.ts';
+import { createReplyRouter } from '../../mcp-bridge/reply-router.ts';
 import { createSessionStore } from '../../mcp-bridge/sessions.ts';
 import { serveStdio } from '../../mcp-bridge/stdio.ts';
+import { toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
 import { createActionEmitter, createHubContext } from '../../platform/index.ts';
 
 /**
@@ -69,13 +68,12 @@ async function policyFrom(env: NodeJS.ProcessEnv): Promise<Policy> {
   return env.TRIBUTARY_MCP_POLICY ? await loadPolicy(env.TRIBUTARY_MCP_POLICY) : createPolicy(defaultPolicy);
 }
 
-function directoryFrom(env: NodeJS.ProcessEnv): Directory {
-  if (!env.LDAP_URL) return createLocalUsersDirectory(paths(env).users);
-  return createLdapDirectory({
-    url: env.LDAP_URL,
+function ldapFrom(env: NodeJS.ProcessEnv) {
+  return {
+    url: env.LDAP_URL ?? '',
     ...(env.LDAP_USER_DN_TEMPLATE ? { userDnTemplate: env.LDAP_USER_DN_TEMPLATE } : {}),
     ...(env.LDAP_GROUPS_BASE_DN ? { groupsBaseDn: env.LDAP_GROUPS_BASE_DN } : {}),
-  });
+  };
 }
 
 /** Redis from REDIS_URL, or a local redis-server for the embedded default. */
@@ -115,35 +113,54 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
     .action(
       async (opts: { stdio?: boolean; port?: string; host: string; operator?: string; roles: string }) => {
         const logger = createLogger('mcp-bridge');
-        const policy = await policyFrom(env);
+        const port = parsePort(opts.port, 7300);
         const hub = await createHubContext({ env, logger });
-        const emitter = createActionEmitter({ producer: hub.producer, source: 'mcp-bridge' });
-        const emitAction: EmitAction = (action) => emitter.emit(action);
-        const deps = { tools: hubTools, policy, emitAction, logger };
+        const { hubDeclarations } = await import('../../topology/declarations.ts');
+        const declarations = hubDeclarations.filter((d) => d.name !== 'mcp-bridge');
         try {
           if (opts.stdio) {
+            const policy = await policyFrom(env);
+            const emitter = createActionEmitter({ producer: hub.producer, source: 'mcp-bridge' });
+            const router = createReplyRouter({
+              kafka: hub.kafka,
+              serde: hub.serde,
+              producer: hub.producer,
+              resultTopics: resultTopicsOf(declarations),
+              logger,
+            });
+            await router.start();
+            const tools = [
+              ...hubTools,
+              ...toolsFromDeclarations(declarations, hub.catalog, router.runCommand),
+            ];
             const name = opts.operator ?? env.USER ?? 'operator';
-            const stdio = await serveStdio({ name, roles: parseList(opts.roles) }, deps);
+            const stdio = await serveStdio(
+              { name, roles: parseList(opts.roles) },
+              { tools, policy, logger, emitAction: (action) => emitter.emit(action) },
+            );
             await new Promise<void>((done) => process.stdin.once('end', () => done()));
             await stdio.close();
+            await router.close();
             return;
           }
           const { redis, stop } = await redisFrom(env, say);
-          const bridge = createBridgeHttpServer(
+          const files = paths(env);
+          const bridge = createMcpBridge(
             {
-              port: parsePort(opts.port, 7300),
+              port,
               host: opts.host,
               ...(env.TRIBUTARY_MCP_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_MCP_PUBLIC_URL } : {}),
+              ...(env.LDAP_URL ? { ldap: ldapFrom(env) } : {}),
+              ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
+              usersFile: files.users,
+              signingKeyFile: files.key,
             },
-            {
-              ...deps,
-              redis,
-              directory: directoryFrom(env),
-              signingKey: await loadOrCreateSigningKey(paths(env).key),
-            },
+            { hub, declarations, logger, redis },
           );
           const { resourceUrl } = await bridge.start();
-          say(`MCP bridge at ${resourceUrl} (login: POST /auth/login); Ctrl-C stops it`);
+          say(
+            `MCP bridge at ${resourceUrl} with ${bridge.tools().length} tools (login: POST /auth/login); Ctrl-C stops it`,
+          );
           await waitForSignal();
           await bridge.close();
           redis.disconnect();
