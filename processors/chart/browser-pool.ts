@@ -44,6 +44,8 @@ export function createBrowserPool(settings: Partial<BrowserPoolSettings> = {}) {
   const waiters: (() => void)[] = [];
   let chartJs: Promise<string> | undefined;
   let closed = false;
+  // The browser of the current launch; a `disconnected` event of an older one changes nothing.
+  let current: Browser | undefined;
 
   const launch = async () => {
     const userDataDir = await mkdtemp(join(tmpdir(), 'tributary-chromium-'));
@@ -75,8 +77,6 @@ export function createBrowserPool(settings: Partial<BrowserPoolSettings> = {}) {
       });
     }
   };
-  let current: Browser | undefined;
-
   const getBrowser = async (): Promise<Browser> => {
     browser ??= launch();
     try {
@@ -118,6 +118,15 @@ export function createBrowserPool(settings: Partial<BrowserPoolSettings> = {}) {
         const result = await work(page);
         healthy = true;
         return result;
+      } catch (err) {
+        // The browser died under this render: a retry gets a fresh one.
+        if (page && !page.browser().connected) {
+          throw new HubError('CHART_BROWSER_CRASHED', 'Chromium went away during the render', {
+            cause: err,
+            retriable: true,
+          });
+        }
+        throw err;
       } finally {
         busy -= 1;
         if (page && healthy && !closed && page.browser().connected) idle.push(page);

@@ -148,6 +148,8 @@ export function createMediaService(
       await publishResult(spec, request, { status: 'succeeded', error: null, ...body });
       counts.results += 1;
     } catch (err) {
+      // Cut short by close(): not a failure of the request; the record is delivered again.
+      if (ctx.signal.aborted) throw err;
       const error = toHubError(err, 'PROCESSOR_FAILED', { topic: ctx.topic });
       // The consumer retries a retriable error up to `retry.retries` times; after that, or for
       // an error no retry can fix, the caller gets a failed result and the record a DLQ entry.
