@@ -30,6 +30,8 @@ export interface ChainWriterOptions {
   clock?: () => number;
   /** How many recent event ids to remember for dropping re-sent actions. */
   recentEventIds?: number;
+  /** Called with each checkpoint once it is durable (e.g. to anchor it in Kafka); must not throw. */
+  onCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
 }
 
 export interface ChainWriter {
@@ -104,6 +106,7 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
     await appender.appendCheckpoint(cp);
     checkpointedSeq = seq;
     checkpointedAt = now;
+    await options.onCheckpoint?.(cp);
     return cp;
   };
 

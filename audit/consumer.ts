@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { HubError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Component } from '../platform/declaration.ts';
-import { ACTIONS_TOPIC, type KafkaClient } from '../platform/index.ts';
+import { ACTIONS_TOPIC, type EventProducer, type KafkaClient } from '../platform/index.ts';
 import type { Serde } from '../schemas/index.ts';
 import { actionRecordOf, type KafkaMessageLike } from './action-record.ts';
+import { ANCHOR_TOPIC, publishAnchor } from './anchors.ts';
 import { type ChainWriter, openChainWriter } from './chain-writer.ts';
-import type { ActionRecord } from './entry.ts';
+import type { ActionRecord, Checkpoint } from './entry.ts';
 import { type AuditKeyRing, loadAuditKeys } from './keys.ts';
 import { createSegmentStore } from './segment-store.ts';
 import { type AuditStore, chainIdForPartition } from './store.ts';
@@ -59,6 +60,10 @@ export const auditConsumerConfigSchema = z.object({
     .positive()
     .default(4)
     .describe('Chains written in parallel'),
+  anchorTopic: z
+    .string()
+    .default(ANCHOR_TOPIC)
+    .describe('Compacted topic every signed checkpoint is also published to (verify --anchors reads it)'),
   sessionTimeoutMs: z
     .number()
     .int()
@@ -71,6 +76,8 @@ export type AuditConsumerConfig = z.input<typeof auditConsumerConfigSchema>;
 export interface AuditConsumerDeps {
   kafka: KafkaClient;
   serde: Serde;
+  /** Publishes checkpoint anchors when given (the HubContext's producer); none without it. */
+  producer?: EventProducer;
   logger?: Logger;
   /** Keys given directly (tests); otherwise loaded from the config/environment on start. */
   keys?: AuditKeyRing;
@@ -106,6 +113,13 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
   let started: Promise<void> | undefined;
   let closed: Promise<void> | undefined;
 
+  // Best effort: the next checkpoint supersedes a lost anchor, and the chain itself is durable.
+  const anchor = async (cp: Checkpoint) => {
+    await publishAnchor(deps.producer!, config.topic, cp, config.anchorTopic).catch((err: unknown) =>
+      logger.warn({ err, chain: cp.chain, seq: cp.seq }, 'could not anchor a checkpoint in Kafka'),
+    );
+  };
+
   // After a rebalance the previous owner of a partition may still be finishing its last batch.
   const openWriterWaiting = async (partition: number): Promise<ChainWriter> => {
     const deadline = Date.now() + config.sessionTimeoutMs * 2;
@@ -117,6 +131,7 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
           checkpointEvery: config.checkpointEvery,
           checkpointIntervalMs: config.checkpointIntervalMs,
           ...(deps.clock ? { clock: deps.clock } : {}),
+          ...(deps.producer ? { onCheckpoint: anchor } : {}),
         });
       } catch (err) {
         if (!(err instanceof HubError && err.code === 'AUDIT_CHAIN_LOCKED') || Date.now() > deadline)

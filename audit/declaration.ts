@@ -1,11 +1,12 @@
 import { HubError } from '../core/errors.ts';
 import { declareComponent } from '../platform/declaration.ts';
 import { ACTIONS_TOPIC, type HubContext } from '../platform/index.ts';
+import { ANCHOR_TOPIC } from './anchors.ts';
 import { auditConsumerConfigSchema, createAuditConsumer } from './consumer.ts';
 
 /**
- * The audit consumer's declaration. It owns no topic: `hub.actions` belongs to the hub
- * declaration, since every component writes it. `deps.kafka` is the HubContext.
+ * The audit consumer's declaration. It owns the checkpoint anchor topic; `hub.actions` belongs
+ * to the hub declaration, since every component writes it. `deps.kafka` is the HubContext.
  */
 export const auditDeclaration = declareComponent({
   name: 'audit',
@@ -13,8 +14,20 @@ export const auditDeclaration = declareComponent({
   description:
     'Records every hub action from hub.actions in an encrypted, hash-chained, signed log (one chain per partition), verifiable with `tributary audit verify`.',
   config: auditConsumerConfigSchema,
-  topics: [],
-  produces: [],
+  topics: [
+    {
+      name: ANCHOR_TOPIC,
+      description:
+        'Latest signed checkpoint of every audit chain, keyed by action topic and chain, so a chain cut together with its checkpoints is still caught (verify --anchors).',
+      // The checkpoint's own signed JSON, not an Avro event.
+      valueSchema: '',
+      keyType: 'string',
+      partitions: 1,
+      cleanupPolicy: 'compact',
+      retentionMs: -1,
+    },
+  ],
+  produces: [ANCHOR_TOPIC],
   consumes: [ACTIONS_TOPIC],
   create(config, deps) {
     const hub = deps.kafka as Partial<HubContext> | undefined;
@@ -27,6 +40,7 @@ export const auditDeclaration = declareComponent({
     return createAuditConsumer(config, {
       kafka: hub.kafka,
       serde: hub.serde,
+      ...(hub.producer ? { producer: hub.producer } : {}),
       logger: deps.logger,
       ...(deps.clock ? { clock: deps.clock } : {}),
     });

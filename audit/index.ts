@@ -3,6 +3,7 @@
  * readers behind `tributary audit show`, and key management. Import from here only.
  */
 export { UNDECODABLE_ACTION } from './action-record.ts';
+export { ANCHOR_TOPIC, publishAnchor, readAnchors } from './anchors.ts';
 export {
   type ChainWriter,
   type ChainWriterOptions,

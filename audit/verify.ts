@@ -69,6 +69,10 @@ export type VerifyResult =
 export interface VerifyOptions {
   decrypt?: boolean;
   subjectKeys?: SubjectKeyStore;
+  /** Checkpoints anchored outside the folder (Kafka), by chain: catch a tail cut with its checkpoints. */
+  anchors?: Map<string, Checkpoint>;
+  /** Names the anchors' origin in problems, e.g. the anchor topic. */
+  anchorOrigin?: string;
 }
 
 class Problem extends Error {
@@ -86,7 +90,21 @@ export async function verifyChain(
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const chains: ChainReport[] = [];
-  for (const chain of await store.chainIds()) {
+  const present = await store.chainIds();
+  for (const [chain, anchor] of options.anchors ?? []) {
+    if (!present.includes(chain)) {
+      const problem: VerifyProblem = {
+        chain,
+        seq: 1,
+        file: options.anchorOrigin ?? 'anchor',
+        line: 0,
+        reason: 'truncated-tail',
+        message: `an anchored checkpoint says chain ${chain} has ${anchor.seq} entries, but the chain is missing`,
+      };
+      return { ok: false, chains, problem };
+    }
+  }
+  for (const chain of present) {
     try {
       chains.push(await verifyOne(store, chain, keys, options));
     } catch (err) {
@@ -162,6 +180,40 @@ async function verifyOne(
     }
     checkpoints.set(cp.seq, { cp, at });
     last = { cp, at };
+  }
+  const anchor = options.anchors?.get(chain);
+  if (anchor) {
+    // The copy kept outside the folder must be genuine too, and agree with the local one.
+    const at: StoredRecord = { value: anchor, file: options.anchorOrigin ?? 'anchor', line: 0 };
+    const signer = keys.signingKeys.get(anchor.signingKeyId);
+    if (!signer)
+      fail(
+        'unknown-signing-key',
+        anchor.seq,
+        at,
+        `anchored checkpoint is signed by unknown key ${anchor.signingKeyId}`,
+      );
+    if (
+      !verify(null, checkpointPayload(anchor), signer!.publicKey, Buffer.from(anchor.signature, 'base64'))
+    ) {
+      fail(
+        'bad-signature',
+        anchor.seq,
+        at,
+        `anchored checkpoint signature does not verify with key ${anchor.signingKeyId}`,
+      );
+    }
+    const local = checkpoints.get(anchor.seq);
+    if (local && local.cp.headHash !== anchor.headHash) {
+      fail(
+        'checkpoint-mismatch',
+        anchor.seq,
+        local.at,
+        `local checkpoint at seq ${anchor.seq} differs from the anchored one`,
+      );
+    }
+    if (!local) checkpoints.set(anchor.seq, { cp: anchor, at });
+    if (!last || anchor.seq > last.cp.seq) last = { cp: anchor, at };
   }
 
   let expected = 1;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ANCHOR_TOPIC, readAnchors } from '../../audit/anchors.ts';
 import { createAuditConsumer } from '../../audit/consumer.ts';
 import {
   type AuditKeyRing,
@@ -15,7 +16,7 @@ import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
 import { verifyChain } from '../../audit/verify.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
-import { ACTIONS_TOPIC, createHubContext } from '../../platform/index.ts';
+import { ACTIONS_TOPIC, createHubContext, createKafka, kafkaSettingsFromEnv } from '../../platform/index.ts';
 
 /** What tests may swap; the CLI itself uses the process environment and stdout/stderr. */
 export interface AuditCommandOptions {
@@ -69,7 +70,7 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
       const dir = dirOf(opts);
       const consumer = createAuditConsumer(
         { dir, topic: opts.topic, groupId: opts.group },
-        { kafka: hub.kafka, serde: hub.serde, logger, keys },
+        { kafka: hub.kafka, serde: hub.serde, producer: hub.producer, logger, keys },
       );
       try {
         await consumer.start();
@@ -87,41 +88,64 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
   withDir(group.command('verify'))
     .description('Check hashes, sequence, signatures and checkpoints; exit 1 naming the first bad entry')
     .option('--decrypt', 'also decrypt and authenticate every entry body')
+    .option(
+      '--anchors',
+      `also check against the checkpoints anchored in Kafka (${ANCHOR_TOPIC}; KAFKA_BROKERS)`,
+    )
+    .option('--topic <topic>', 'action topic whose anchors to read', ACTIONS_TOPIC)
+    .option('--anchor-topic <topic>', 'anchor topic', ANCHOR_TOPIC)
     .option('--json', 'print the result as JSON')
-    .action(async (opts: DirOpts & { decrypt?: boolean; json?: boolean }) => {
-      const dir = dirOf(opts);
-      const keys = await keysOf(opts);
-      const store = createSegmentStore({ dir });
-      if ((await store.chainIds()).length === 0) {
-        throw new HubError('AUDIT_NO_CHAINS', 'no audit chain in this folder', {
-          where: { file: dir },
-          hint: 'check --dir',
+    .action(
+      async (
+        opts: DirOpts & {
+          decrypt?: boolean;
+          json?: boolean;
+          anchors?: boolean;
+          topic: string;
+          anchorTopic: string;
+        },
+      ) => {
+        const dir = dirOf(opts);
+        const keys = await keysOf(opts);
+        const store = createSegmentStore({ dir });
+        if ((await store.chainIds()).length === 0) {
+          throw new HubError('AUDIT_NO_CHAINS', 'no audit chain in this folder', {
+            where: { file: dir },
+            hint: 'check --dir',
+          });
+        }
+        const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
+        const anchors = opts.anchors
+          ? await readAnchors(createKafka(kafkaSettingsFromEnv(env)), opts.topic, opts.anchorTopic)
+          : undefined;
+        const result = await verifyChain(store, keys, {
+          decrypt: opts.decrypt ?? false,
+          subjectKeys,
+          ...(anchors ? { anchors, anchorOrigin: `kafka topic ${opts.anchorTopic}` } : {}),
         });
-      }
-      const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
-      const result = await verifyChain(store, keys, { decrypt: opts.decrypt ?? false, subjectKeys });
-      if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        for (const c of result.chains) {
-          write(
-            `chain ${c.chain}: ${c.entries} entries ok, ${c.checkpoints} checkpoints (last at seq ${c.lastCheckpointSeq}, ${c.unsealed} after it)` +
-              (opts.decrypt ? `, ${c.decrypted} decrypted, ${c.forgotten} forgotten` : '') +
-              '\n',
+        if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          for (const c of result.chains) {
+            write(
+              `chain ${c.chain}: ${c.entries} entries ok, ${c.checkpoints} checkpoints (last at seq ${c.lastCheckpointSeq}, ${c.unsealed} after it)` +
+                (opts.decrypt ? `, ${c.decrypted} decrypted, ${c.forgotten} forgotten` : '') +
+                '\n',
+            );
+          }
+        }
+        if (!result.ok) {
+          const p = result.problem;
+          throw new HubError(
+            'AUDIT_VERIFY_FAILED',
+            `chain ${p.chain} entry seq ${p.seq ?? '?'}: ${p.reason}: ${p.message}`,
+            {
+              where: { chain: p.chain, seq: p.seq ?? undefined, file: p.file, line: p.line },
+            },
           );
         }
-      }
-      if (!result.ok) {
-        const p = result.problem;
-        throw new HubError(
-          'AUDIT_VERIFY_FAILED',
-          `chain ${p.chain} entry seq ${p.seq ?? '?'}: ${p.reason}: ${p.message}`,
-          {
-            where: { chain: p.chain, seq: p.seq ?? undefined, file: p.file, line: p.line },
-          },
-        );
-      }
-      if (!opts.json) write('verify: ok\n');
-    });
+        if (!opts.json) write(`verify: ok${anchors ? ` (${anchors.size} anchored chains agree)` : ''}\n`);
+      },
+    );
 
   withDir(group.command('show'))
     .description('List entries (metadata in clear; bodies with --decrypt)')

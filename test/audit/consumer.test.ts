@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAnchors } from '../../audit/anchors.ts';
 import { createAuditConsumer } from '../../audit/consumer.ts';
 import { auditDeclaration } from '../../audit/declaration.ts';
 import { decryptEntry } from '../../audit/decrypt.ts';
@@ -224,13 +226,21 @@ describe('audit declaration', () => {
     const saved = process.env.TRIBUTARY_AUDIT_KEYS;
     process.env.TRIBUTARY_AUDIT_KEYS = Buffer.from(json).toString('base64');
     try {
-      const config = auditDeclaration.config.parse({ dir: auditDir, topic, groupId: uniqueName('audit-g') });
+      const anchorTopic = await t.newTopic(1);
+      const config = auditDeclaration.config.parse({
+        dir: auditDir,
+        topic,
+        anchorTopic,
+        groupId: uniqueName('audit-g'),
+      });
       const component = auditDeclaration.create(config, { logger: silentLogger(), kafka: t.hub });
       await t.hub.producer.publish(topic, [actionEvent(1)]);
       await component.start();
       await waitFor('1 recorded', () => component.status?.().recorded === 1);
       await component.close();
       await component.close();
+      // The final checkpoint went to the anchor topic through the hub's producer.
+      expect((await readAnchors(t.kafka, topic, anchorTopic)).get('0')).toMatchObject({ chain: '0', seq: 1 });
     } finally {
       if (saved === undefined) delete process.env.TRIBUTARY_AUDIT_KEYS;
       else process.env.TRIBUTARY_AUDIT_KEYS = saved;
@@ -239,11 +249,56 @@ describe('audit declaration', () => {
       name: 'audit',
       kind: 'audit',
       consumes: ['hub.actions'],
-      topics: [],
+      produces: ['_tributary.audit.checkpoints'],
+      topics: [{ name: '_tributary.audit.checkpoints', cleanupPolicy: 'compact' }],
     });
     expect(await verifyChain(createSegmentStore({ dir: auditDir }), keys, { decrypt: true })).toMatchObject({
       ok: true,
       chains: [{ entries: 1, decrypted: 1 }],
+    });
+  });
+});
+
+describe('checkpoint anchors in Kafka', () => {
+  it('a tail cut together with its checkpoints passes a local verify but not verify with anchors', async () => {
+    const { keys } = makeKeys();
+    const topic = await t.newTopic(1);
+    const anchorTopic = await t.newTopic(1);
+    const auditDir = join(dir, 'anchored');
+    await t.hub.producer.publish(
+      topic,
+      Array.from({ length: 30 }, (_, i) => actionEvent(i)),
+    );
+    const consumer = createAuditConsumer(
+      { dir: auditDir, topic, anchorTopic, groupId: uniqueName('audit-g'), checkpointEvery: 10 },
+      { kafka: t.kafka, serde: t.hub.serde, producer: t.hub.producer, keys },
+    );
+    await consumer.start();
+    await waitFor('30 recorded', () => consumer.status().recorded === 30);
+    await consumer.close();
+    const anchors = await readAnchors(t.kafka, topic, anchorTopic);
+    expect(anchors.get('0')).toMatchObject({ seq: 30 });
+    const store = createSegmentStore({ dir: auditDir });
+    expect(await verifyChain(store, keys, { anchors })).toMatchObject({ ok: true });
+
+    // A careful forger cuts entries 26..30 and every checkpoint after seq 25.
+    const chainDir = join(auditDir, 'chain-0');
+    for (const name of await readdir(chainDir)) {
+      if (!name.endsWith('.jsonl')) continue;
+      const lines = (await readFile(join(chainDir, name), 'utf8')).split('\n').filter((l) => l !== '');
+      const kept = lines.filter((l) => JSON.parse(l).seq <= 25);
+      await writeFile(join(chainDir, name), kept.map((l) => `${l}\n`).join(''));
+    }
+    expect(await verifyChain(store, keys)).toMatchObject({ ok: true, chains: [{ entries: 25 }] });
+    expect(await verifyChain(store, keys, { anchors, anchorOrigin: anchorTopic })).toMatchObject({
+      ok: false,
+      problem: { chain: '0', seq: 26, reason: 'truncated-tail', file: anchorTopic },
+    });
+    // Deleting the whole chain folder is caught the same way.
+    await rm(chainDir, { recursive: true });
+    expect(await verifyChain(store, keys, { anchors })).toMatchObject({
+      ok: false,
+      problem: { chain: '0', reason: 'truncated-tail' },
     });
   });
 });
