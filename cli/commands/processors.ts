@@ -101,14 +101,15 @@ export function registerProcessorsCommands(program: Command, options: Processors
       }
       const logger = createLogger(declaration.name);
       const hub = await createHubContext({ env, logger });
-      // biome-ignore lint/suspicious/noExplicitAny: the config was parsed by this declaration's own schema.
-      const component = declaration.create(parsed.data as any, { logger, kafka: hub });
+      let component: ReturnType<typeof declaration.create> | undefined;
       try {
+        // biome-ignore lint/suspicious/noExplicitAny: the config was parsed by this declaration's own schema.
+        component = declaration.create(parsed.data as any, { logger, kafka: hub });
         await component.start();
         write(`${declaration.name} running; Ctrl-C stops it\n`);
         await (options.stopSignal ?? untilSignal)();
       } finally {
-        await component.close();
+        await component?.close();
         await hub.close();
       }
     });

@@ -6,6 +6,12 @@ import { HubError } from '../../core/errors.ts';
  */
 export function createProviderChoice<P>(fallback: string, factories: Record<string, (() => P) | undefined>) {
   const built = new Map<string, P>();
+  if (!factories[fallback]) {
+    throw new HubError('PROVIDER_NOT_CONFIGURED', `the default provider "${fallback}" is not configured`, {
+      where: { field: 'provider' },
+      hint: 'for openai set OPENAI_API_KEY (or openai.apiKey), or OPENAI_BASE_URL for a compatible server',
+    });
+  }
   return {
     get(name: string | null | undefined): P {
       const chosen = name ?? fallback;

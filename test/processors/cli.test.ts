@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerProcessorsCommands } from '../../cli/commands/processors.ts';
-import { UsageError } from '../../core/errors.ts';
+import { type HubError, UsageError } from '../../core/errors.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitForTopics } from './kafka-harness.ts';
@@ -54,6 +54,26 @@ describe('tributary processors CLI', () => {
       .catch((e: unknown) => e)) as UsageError;
     expect(bad).toBeInstanceOf(UsageError);
     expect(bad.message).toContain('runner.maxConcurrent');
+    const env = {
+      ...testKafka().env,
+      TRIBUTARY_LOG_LEVEL: 'silent',
+      OPENAI_API_KEY: '',
+      OPENAI_BASE_URL: '',
+    };
+    const p = new Command('tributary').exitOverride();
+    registerProcessorsCommands(p, { env, write: () => undefined });
+    const saved = { key: process.env.OPENAI_API_KEY, url: process.env.OPENAI_BASE_URL };
+    delete process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_BASE_URL;
+    try {
+      const noKey = (await p
+        .parseAsync(['processors', 'run', 'image', '--provider', 'openai'], { from: 'user' })
+        .catch((e: unknown) => e)) as HubError;
+      expect(noKey.code).toBe('PROVIDER_NOT_CONFIGURED');
+    } finally {
+      if (saved.key !== undefined) process.env.OPENAI_API_KEY = saved.key;
+      if (saved.url !== undefined) process.env.OPENAI_BASE_URL = saved.url;
+    }
   });
 
   it('runs a processor until told to stop', async () => {
