@@ -138,7 +138,7 @@ function providedBrokers(): { brokers: string[]; source: KafkaSource } {
   let source: KafkaSource = 'env';
   try {
     brokers = inject('kafkaBrokers');
-    source = inject('kafkaSource');
+    source = inject('kafkaSource') ?? 'env';
   } catch {
     // Not inside a vitest worker with our global setup: fall back to the environment.
   }
@@ -190,10 +190,11 @@ export function dedicatedClusterUnavailable(): string | undefined {
 }
 
 function providedSource(): KafkaSource {
+  const fallback: KafkaSource = process.env.KAFKA_BROKERS ? 'env' : 'kit';
   try {
-    return inject('kafkaSource');
+    return inject('kafkaSource') ?? fallback;
   } catch {
-    return process.env.KAFKA_BROKERS ? 'env' : 'kit';
+    return fallback;
   }
 }
 
