@@ -63,6 +63,13 @@ export interface McpBridge {
   status(): Record<string, unknown>;
 }
 
+/** Topics of progress events: declared topics whose value schema is a `...Progress` event. */
+export function progressTopicsOf(declarations: readonly ComponentDeclaration<unknown>[]): string[] {
+  return declarations.flatMap((d) =>
+    d.topics.filter((t) => t.valueSchema.endsWith('Progress')).map((t) => t.name),
+  );
+}
+
 /** Every result topic the bridge must follow for the given declarations. */
 export function resultTopicsOf(declarations: readonly ComponentDeclaration<unknown>[]): string[] {
   return [...new Set(resolveCommands(declarations).map((c) => c.resultTopic))];
@@ -104,6 +111,7 @@ export function createMcpBridge(
         serde: deps.hub.serde,
         producer: deps.hub.producer,
         resultTopics: resultTopicsOf(deps.declarations),
+        progressTopics: progressTopicsOf(deps.declarations),
         timeoutMs: config.toolTimeoutMs,
         logger: deps.logger,
       });

@@ -30,6 +30,11 @@ export interface ReplyRouterOptions {
   producer: EventProducer;
   /** Result topics of every command the bridge offers. */
   resultTopics: string[];
+  /**
+   * Topics of progress events (data with `percent`, `stage`, `message`) carrying the call's
+   * correlation id; each becomes `notifications/progress` when the client asked for progress.
+   */
+  progressTopics?: string[];
   /** How long a call waits for its result. */
   timeoutMs?: number;
   cancelTopic?: string;
@@ -62,17 +67,31 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
   const logger = options.logger ?? silentLogger();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const cancelTopic = options.cancelTopic ?? CANCEL_TOPIC;
-  const waiting = new Map<string, (end: CallEnd) => void>();
+  interface Waiting {
+    end(end: CallEnd): void;
+    context: ToolCallContext;
+  }
+  const waiting = new Map<string, Waiting>();
+  const progressTopics = new Set(options.progressTopics ?? []);
   const instanceId = options.instanceId ?? randomUUID();
   let consumer: EventConsumer | undefined;
   let started = false;
   let closed = false;
 
-  const handler = async (event: HubEvent<unknown>) => {
+  const handler = async (event: HubEvent<unknown>, position: { topic: string }) => {
     const id = event.envelope.correlationId;
-    if (!id) return;
-    // Results for calls held by other instances are simply not ours.
-    waiting.get(id)?.({ event });
+    // Events of calls held by other instances are simply not ours.
+    const call = id ? waiting.get(id) : undefined;
+    if (!call) return;
+    if (!progressTopics.has(position.topic)) {
+      call.end({ event });
+      return;
+    }
+    const data = event.data as { percent?: number | null; stage?: string; message?: string | null };
+    const text = [data.stage, data.message].filter(Boolean).join(': ');
+    await call.context
+      .progress(typeof data.percent === 'number' ? data.percent : 0, 100, text || undefined)
+      .catch((err: unknown) => logger.debug({ err }, 'progress notification not delivered'));
   };
 
   async function publishCancel(
@@ -117,7 +136,7 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
       settle = resolve;
     });
     // Register before publishing: a fast result must find its caller waiting.
-    waiting.set(context.correlationId, (end) => settle(end));
+    waiting.set(context.correlationId, { end: (end) => settle(end), context });
     const timer = setTimeout(() => settle({ ended: 'timeout' }), timeoutMs);
     const onAbort = () => settle({ ended: 'clientCancelled' });
     context.signal.addEventListener('abort', onAbort, { once: true });
@@ -148,7 +167,7 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
     pending: () => waiting.size,
     async start() {
       if (started) return;
-      const topics = [...new Set(options.resultTopics)];
+      const topics = [...new Set([...options.resultTopics, ...progressTopics])];
       if (topics.length === 0) {
         started = true;
         return;
@@ -186,7 +205,7 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
     async close() {
       if (closed) return;
       closed = true;
-      for (const end of waiting.values()) end({ ended: 'bridgeShutdown' });
+      for (const call of waiting.values()) call.end({ ended: 'bridgeShutdown' });
       await consumer?.close();
     },
   };

@@ -7,7 +7,7 @@ import { tributaryHome } from '../../kit/paths.ts';
 import { createRedisKit } from '../../kit/redis.ts';
 import { createTokenService } from '../../mcp-bridge/auth/jwt.ts';
 import { loadOrCreateSigningKey } from '../../mcp-bridge/auth/keys.ts';
-import { createMcpBridge, resultTopicsOf } from '../../mcp-bridge/component.ts';
+import { createMcpBridge, progressTopicsOf, resultTopicsOf } from '../../mcp-bridge/component.ts';
 import { upsertLocalUser } from '../../mcp-bridge/directory/local-users.ts';
 import { hubTools } from '../../mcp-bridge/hub-tools.ts';
 import { createPolicy, defaultPolicy, loadPolicy, type Policy } from '../../mcp-bridge/policy.ts';
@@ -126,6 +126,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
               serde: hub.serde,
               producer: hub.producer,
               resultTopics: resultTopicsOf(declarations),
+              progressTopics: progressTopicsOf(declarations),
               logger,
             });
             await router.start();

@@ -31,6 +31,7 @@ const names = {
   silentCmd: uniqueName('crm.account.upsert.cmd'),
   silentRes: uniqueName('crm.account.upsert.res'),
   cancel: uniqueName('mcp.tool.cancelled'),
+  progress: uniqueName('media.job.progress'),
 };
 
 const declaration = {
@@ -85,6 +86,7 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
       serde: hub.serde,
       producer: hub.producer,
       resultTopics: [names.res, names.silentRes],
+      progressTopics: [names.progress],
       cancelTopic: names.cancel,
       timeoutMs,
     });
@@ -119,6 +121,31 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
       async handler(event) {
         const command = event as HubEvent<Record<string, unknown>>;
         commands.push(command);
+        if (command.data.firstName === 'slow') {
+          // A long job reports progress, correlated like its result.
+          for (const [percent, stage] of [
+            [25, 'fetch'],
+            [75, 'write'],
+          ] as const) {
+            const progressEnvelope = newEnvelope({
+              type: 'tributary.media.JobProgress',
+              source: 'connector.crm-roundtrip',
+              subject: String(command.data.externalId),
+              actor: command.envelope.actor,
+              correlationId: command.envelope.correlationId ?? null,
+            });
+            const progress = {
+              requestId: command.envelope.id,
+              command: 'crm.contact.upsert',
+              stage,
+              percent,
+              message: null,
+            };
+            await hub.producer.publish(names.progress, [{ envelope: progressEnvelope, data: progress }]);
+          }
+          // Progress and result travel on different topics: give the progress a head start, as a slow job would.
+          await new Promise((r) => setTimeout(r, 500));
+        }
         const envelope = newEnvelope({
           type: 'tributary.crm.ContactUpsertResult',
           source: 'connector.crm-roundtrip',
@@ -188,6 +215,22 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
       (a) => a.action === 'mcp.tool.call' && a.resource === 'crm.contact.upsert',
     );
     expect(audited?.correlationId).toBe(command?.envelope.correlationId);
+  });
+
+  it('turns progress events of the call into notifications/progress for a client that asked', async () => {
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const client = await fx.connect(alice.accessToken);
+    const seen: { progress: number; total?: number; message?: string }[] = [];
+    const result = await client.callTool(
+      { name: 'crm.contact.upsert', arguments: { externalId: 'ext-slow', firstName: 'slow' } },
+      undefined,
+      { onprogress: (p) => void seen.push(p) },
+    );
+    expect(result.structuredContent).toMatchObject({ externalId: 'ext-slow', message: 'hello slow' });
+    expect(seen).toEqual([
+      { progress: 25, total: 100, message: 'fetch' },
+      { progress: 75, total: 100, message: 'write' },
+    ]);
   });
 
   it('gives each of 200 concurrent calls its own result', async () => {
