@@ -5,6 +5,6 @@ cd "$TRIBUTARY_ROOT"
 stamp="node_modules/.tributary-lock-stamp"
 want="$(sha256sum package-lock.json | cut -d' ' -f1)-$(node --version)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
-[ "${1:-}" = "--quiet" ] || echo "tributary: installing npm packages (npm ci) ..." >&2
+echo "tributary: installing npm packages (npm ci) ..." >&2
 npm ci --no-audit --no-fund --loglevel=error >&2
 echo "$want" > "$stamp"
