@@ -5,6 +5,8 @@ import { sha256Hex } from '../../processors/blob-store/index.ts';
 import { chartProcessorDeclaration } from '../../processors/chart/declaration.ts';
 import { imageProcessorDeclaration } from '../../processors/image/declaration.ts';
 import { speechProcessorDeclaration } from '../../processors/speech/declaration.ts';
+import { createEspeakSynthesizer } from '../../processors/speech/espeak-synthesizer.ts';
+import { synthesizeSpeech } from '../../processors/speech/synthesize.ts';
 import { uniqueName } from '../support/names.ts';
 import { startProcessorHarness } from './kafka-harness.ts';
 
@@ -81,7 +83,7 @@ describe('media processors on a real broker', () => {
     expect(progress.event.data.command).toBe('image.analyze');
   }, 90_000);
 
-  it('audio: zero-byte audio fails clearly; speech: a podcast comes back as a verified blob with progress', async () => {
+  it('audio: speech transcribes back through Kafka and zero-byte audio fails clearly; speech: a podcast comes back as a verified blob with progress', async () => {
     await Promise.all([h.start(audioProcessorDeclaration), h.start(speechProcessorDeclaration)]);
     const empty = await h.blobs.put(Buffer.alloc(0), 'audio/wav');
     const emptyId = await h.request(
@@ -108,6 +110,26 @@ describe('media processors on a real broker', () => {
       },
       'c-podcast',
     );
+    const sentence = 'send the monthly report to the finance team';
+    const speech = await synthesizeSpeech(
+      sentence,
+      createEspeakSynthesizer({ voice: 'en-us+klatt4', wordsPerMinute: 150 }),
+    );
+    const spokenId = await h.request(
+      'media.audio.transcribe.req',
+      'tributary.media.AudioTranscribeRequest',
+      {
+        audio: await h.blobs.put(speech.audio, 'audio/wav'),
+        hints: [...sentence.split(' '), 'weekly', 'invoice'],
+        sentiment: true,
+      },
+      'c-spoken',
+    );
+    const spoken = await h.waitFor('media.audio.transcribe.res', (r) => r.event.data.requestId === spokenId);
+    expect(spoken.event.data.status).toBe('succeeded');
+    expect(spoken.event.data.transcript).toBe(sentence);
+    expect((spoken.event.data.words as unknown[]).length).toBe(8);
+    expect((spoken.event.data.sentiment as { status: string; label: string }).label).toBe('neutral');
     const failed = await h.waitFor('media.audio.transcribe.res', (r) => r.event.data.requestId === emptyId);
     expect([failed.event.data.status, (failed.event.data.error as { code: string }).code]).toEqual([
       'failed',
