@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { lockOwner } from './chain-lock.ts';
+import { auditEntrySchema, type SourcePosition } from './entry.ts';
 import { openSegmentAppender } from './segment-appender.ts';
 import { CHECKPOINTS_FILE, isSegmentName, LOCK_FILE, parseLines, readOrEmpty } from './segment-files.ts';
 import type { AuditStore, StoredRecord } from './store.ts';
@@ -56,6 +57,19 @@ export function createSegmentStore(config: SegmentStoreConfig, logger?: Logger):
     }
   }
 
+  async function chainIds(): Promise<string[]> {
+    try {
+      const names = await readdir(dir);
+      return names
+        .filter((n) => n.startsWith('chain-'))
+        .map((n) => n.slice('chain-'.length))
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
   async function* readFiles(files: string[]): AsyncIterable<StoredRecord> {
     for (const [i, file] of files.entries()) {
       const { records, torn } = parseLines(file, await readOrEmpty(file));
@@ -80,18 +94,7 @@ export function createSegmentStore(config: SegmentStoreConfig, logger?: Logger):
 
   return {
     location: dir,
-    async chainIds() {
-      try {
-        const names = await readdir(dir);
-        return names
-          .filter((n) => n.startsWith('chain-'))
-          .map((n) => n.slice('chain-'.length))
-          .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw err;
-      }
-    },
+    chainIds,
     readEntries: (id) =>
       (async function* () {
         yield* readFiles(await segments(id));
@@ -107,6 +110,28 @@ export function createSegmentStore(config: SegmentStoreConfig, logger?: Logger):
         recentEventIds,
         ...(logger ? { logger } : {}),
       });
+    },
+    async lastSourceOffsets() {
+      // Only the newest non-empty segment of each chain is read; a torn last line does not count.
+      const offsets = new Map<string, SourcePosition>();
+      for (const id of await chainIds()) {
+        const files = await segments(id);
+        for (let i = files.length - 1; i >= 0; i--) {
+          const { records } = parseLines(files[i]!, await readOrEmpty(files[i]!));
+          const last = records.at(-1);
+          if (!last) continue;
+          const entry = auditEntrySchema.safeParse(last.value);
+          if (!entry.success) {
+            throw new HubError('AUDIT_SEGMENT_CORRUPT', 'last entry is malformed', {
+              where: { file: last.file, line: last.line },
+            });
+          }
+          const { source } = entry.data;
+          offsets.set(`${source.topic}:${source.partition}`, source);
+          break;
+        }
+      }
+      return offsets;
     },
     async activeWriter(id) {
       const owner = await lockOwner(join(chainDir(id), LOCK_FILE));

@@ -58,6 +58,8 @@ export interface AuditStore {
   readEntries(chainId: string): AsyncIterable<StoredRecord>;
   /** Checkpoints of a chain in stored order; same errors as readEntries. */
   readCheckpoints(chainId: string): AsyncIterable<StoredRecord>;
+  /** Last recorded source position per source partition (`<topic>:<partition>`), from each chain's last entry. */
+  lastSourceOffsets(): Promise<Map<string, SourcePosition>>;
   /** Who is appending to the chain right now (a description), or null when nobody is. */
   activeWriter(chainId: string): Promise<string | null>;
 }

@@ -120,6 +120,15 @@ describe('audit consumer with a real broker', () => {
 
     const chains = await readChains(dir);
     expect([...chains.keys()]).toEqual(['0', '1', '2']);
+    // The store knows where each source partition was recorded up to (what a restart resumes after).
+    const resume = await createSegmentStore({ dir }).lastSourceOffsets();
+    expect([...resume.values()]).toEqual(
+      [...chains.entries()].map(([chain, entries]) => ({
+        topic: t.topic,
+        partition: Number(chain),
+        offset: String(entries.length - 1),
+      })),
+    );
     const all = [...chains.values()].flat();
     expect(all).toHaveLength(471);
     for (const [chain, entries] of chains) {
