@@ -53,6 +53,8 @@ export interface McpBridgeDeps {
   redis?: Redis;
   emitAction?: EmitAction;
   directory?: Directory;
+  /** The hub topology for the `tributary://topology` resource (topology/ lives above components). */
+  topology?: () => unknown | Promise<unknown>;
 }
 
 export interface McpBridge {
@@ -125,6 +127,7 @@ export function createMcpBridge(
         tools,
         emitAction,
         logger: deps.logger,
+        resources: { catalog: deps.hub.catalog, ...(deps.topology ? { topology: deps.topology } : {}) },
       });
       return await http.start();
     },

@@ -17,6 +17,7 @@ import type { BridgeIdentity, EmitAction } from './auth/identity.ts';
 import type { CallRegistry } from './cancellations.ts';
 import type { Policy } from './policy.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { type BridgeResources, registerBridgeResources } from './resources.ts';
 import type { BridgeTool, ToolCallContext } from './tools.ts';
 
 /**
@@ -36,6 +37,8 @@ export interface BridgeServerDeps {
   callLimiter?: RateLimiter;
   /** Cross-instance cancellation (HTTP); stdio cancels through the SDK's own signal. */
   calls?: CallRegistry;
+  /** Schemas and topology as MCP resources, for callers with at least one role. */
+  resources?: BridgeResources;
   serverName?: string;
   serverVersion?: string;
 }
@@ -76,6 +79,8 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
     { name: deps.serverName ?? 'tributary-mcp-bridge', version: deps.serverVersion ?? '0.1.0' },
     { capabilities: { tools: { listChanged: false } } },
   );
+  // Reading the hub's shape is for people the policy gives some role; a role-less user sees nothing.
+  if (deps.resources && identity.roles.length > 0) registerBridgeResources(mcp, deps.resources);
   const visible = () => deps.tools.filter((tool) => deps.policy.allows(identity.roles, tool.name));
 
   mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: visible().map(describeTool) }));

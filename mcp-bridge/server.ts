@@ -21,6 +21,7 @@ import { type AuthRoutes, createAuthRoutes } from './login.ts';
 import { createBridgeMcpServer } from './mcp-server.ts';
 import type { Policy } from './policy.ts';
 import { createRateLimiter } from './rate-limit.ts';
+import type { BridgeResources } from './resources.ts';
 import { createSessionStore, type SessionStore } from './sessions.ts';
 import type { BridgeTool } from './tools.ts';
 
@@ -40,6 +41,7 @@ export interface BridgeHttpDeps {
   tools: readonly BridgeTool[];
   emitAction: EmitAction;
   logger: Logger;
+  resources?: BridgeResources;
   clock?: () => number;
 }
 
@@ -153,6 +155,7 @@ export function createBridgeHttpServer(
       logger: deps.logger,
       callLimiter,
       calls,
+      ...(deps.resources ? { resources: deps.resources } : {}),
     });
     await forwardCancellations(identity, message);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });

@@ -116,6 +116,8 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
         const port = parsePort(opts.port, 7300);
         const hub = await createHubContext({ env, logger });
         const { hubDeclarations } = await import('../../topology/declarations.ts');
+        const { buildHubTopology } = await import('../../topology/hub-topology.ts');
+        const topology = () => buildHubTopology();
         const declarations = hubDeclarations.filter((d) => d.name !== 'mcp-bridge');
         try {
           if (opts.stdio) {
@@ -137,7 +139,13 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
             const name = opts.operator ?? env.USER ?? 'operator';
             const stdio = await serveStdio(
               { name, roles: parseList(opts.roles) },
-              { tools, policy, logger, emitAction: (action) => emitter.emit(action) },
+              {
+                tools,
+                policy,
+                logger,
+                emitAction: (action) => emitter.emit(action),
+                resources: { catalog: hub.catalog, topology },
+              },
             );
             await new Promise<void>((done) => process.stdin.once('end', () => done()));
             await stdio.close();
@@ -156,7 +164,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
               usersFile: files.users,
               signingKeyFile: files.key,
             },
-            { hub, declarations, logger, redis },
+            { hub, declarations, logger, redis, topology },
           );
           const { resourceUrl } = await bridge.start();
           say(

@@ -9,6 +9,7 @@ import { generateSigningKeyPem } from '../../mcp-bridge/auth/keys.ts';
 import type { bridgeConfigSchema } from '../../mcp-bridge/config.ts';
 import type { Directory } from '../../mcp-bridge/directory/directory.ts';
 import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
+import type { BridgeResources } from '../../mcp-bridge/resources.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from '../../mcp-bridge/server.ts';
 import type { BridgeTool } from '../../mcp-bridge/tools.ts';
 import { useTestLdap } from '../support/ldap.ts';
@@ -44,7 +45,12 @@ export interface LoginReply {
 /** Starts real Redis and slapd (once per file) and a bridge on a free port with the test tools. */
 export async function startBridgeFixture(
   config: Partial<z.input<typeof bridgeConfigSchema>> = {},
-  options: { directory?: Directory; clock?: () => number; tools?: BridgeTool[] } = {},
+  options: {
+    directory?: Directory;
+    clock?: () => number;
+    tools?: BridgeTool[];
+    resources?: BridgeResources;
+  } = {},
 ): Promise<BridgeFixture> {
   const testRedis = await useTestRedis();
   const testLdap = await useTestLdap();
@@ -62,6 +68,7 @@ export async function startBridgeFixture(
     emitAction: (action: BridgeAction) => void actions.push(action),
     logger: silentLogger(),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.resources ? { resources: options.resources } : {}),
   };
   const bridge = createBridgeHttpServer({ port: 0, redisKeyPrefix, ...config }, deps);
   const { url, resourceUrl } = await bridge.start();
