@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKafkaCluster } from '../../kit/kafka/index.ts';
+
+/** The Kafka a benchmark talks to: the one in KAFKA_BROKERS, or a dedicated local broker. */
+export interface BenchBroker {
+  brokers: string[];
+  /** `KAFKA_BROKERS` or `dedicated local broker (kit)`, for the printed setup. */
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * KAFKA_BROKERS when set (nothing is started or stopped); otherwise a single-node broker from
+ * the local kit in its own temp folder on free ports, tied to this process by the kit's
+ * watchdog so a killed benchmark leaves no JVM behind.
+ */
+export async function benchBroker(log: (m: string) => void = (m) => console.error(m)): Promise<BenchBroker> {
+  const fromEnv = process.env.KAFKA_BROKERS?.trim();
+  if (fromEnv) {
+    return {
+      brokers: fromEnv
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+      origin: 'KAFKA_BROKERS',
+      stop: async () => {},
+    };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'tributary-bench-kafka-'));
+  try {
+    const cluster = await startKafkaCluster({
+      nodes: 1,
+      dataDir,
+      ownerPid: process.pid,
+      purgeOnOwnerExit: true,
+      onProgress: log,
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      brokers: cluster.brokers,
+      origin: 'dedicated local broker (kit, 1 node)',
+      stop() {
+        stopped ??= cluster.stop().finally(() => rm(dataDir, { recursive: true, force: true }));
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
