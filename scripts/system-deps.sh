@@ -18,6 +18,7 @@ declare -A wanted=(
   [/usr/share/pocketsphinx/model/en-us/en-us/mdef]=pocketsphinx-en-us
   [chromium]=chromium
   [/usr/lib/python3/dist-packages/avro]=python3-avro
+  [/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
 )
 
 missing=()
