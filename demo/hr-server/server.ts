@@ -81,6 +81,14 @@ export async function startHrServer(
         return updated;
       }
       const userName = data.userName;
+      // The HR system's own rule: logins are lower-case corporate ids.
+      if (store === users && !/^[a-z0-9][a-z0-9._-]*$/.test(String(userName ?? ''))) {
+        throw new SCIMMY.Types.Error(
+          400,
+          'invalidValue',
+          `userName "${String(userName)}" is not a corporate login (a-z, 0-9, . _ -)`,
+        );
+      }
       if (userName && [...store.values()].some((u) => u.userName === userName)) {
         throw new SCIMMY.Types.Error(409, 'uniqueness', `userName ${String(userName)} already exists`);
       }
