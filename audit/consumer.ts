@@ -1,19 +1,21 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { HubError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Component } from '../platform/declaration.ts';
-import { ACTIONS_TOPIC, type EventProducer, type KafkaClient } from '../platform/index.ts';
+import { type EventProducer, fromKafkaError, type KafkaClient } from '../platform/index.ts';
 import type { Serde } from '../schemas/index.ts';
 import { actionRecordOf, type KafkaMessageLike } from './action-record.ts';
-import { ANCHOR_TOPIC, publishAnchor } from './anchors.ts';
+import { publishAnchor } from './anchors.ts';
 import { type ChainWriter, openChainWriter } from './chain-writer.ts';
+import { type AuditConsumerConfig, auditConsumerConfigSchema } from './consumer-config.ts';
 import type { ActionRecord, Checkpoint } from './entry.ts';
 import { type AuditKeyRing, loadAuditKeys } from './keys.ts';
 import { createSegmentStore } from './segment-store.ts';
 import { type AuditStore, chainIdForPartition } from './store.ts';
 import { openSubjectKeyFile, type SubjectKeyStore } from './subject-keys.ts';
+
+export { type AuditConsumerConfig, auditConsumerConfigSchema } from './consumer-config.ts';
 
 /**
  * The audit consumer: reads `hub.actions` and appends every action to the chain of its
@@ -25,53 +27,6 @@ import { openSubjectKeyFile, type SubjectKeyStore } from './subject-keys.ts';
  * EventConsumer, which handles one record at a time (one fsync per action) and cannot seek a
  * partition back to offsets kept outside Kafka.
  */
-
-export const auditConsumerConfigSchema = z.object({
-  dir: z
-    .string()
-    .default('.tributary/audit')
-    .describe('Audit store folder (one chain-<partition>/ per partition)'),
-  topic: z.string().default(ACTIONS_TOPIC).describe('Action topic to record'),
-  groupId: z.string().default('tributary.audit').describe('Consumer group of the audit consumer'),
-  keyFile: z
-    .string()
-    .optional()
-    .describe(
-      'Audit key file; otherwise TRIBUTARY_AUDIT_KEY_FILE or TRIBUTARY_AUDIT_KEYS. There is no default key.',
-    ),
-  subjectKeyFile: z.string().optional().describe('Per-subject key store; default <dir>/subject-keys.json'),
-  fsync: z.boolean().default(true).describe('fsync every batch before committing offsets'),
-  segmentBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(64 * 1024 * 1024)
-    .describe('Segment file size that starts a new one'),
-  checkpointEvery: z.number().int().positive().default(1000).describe('Sign a checkpoint every N entries'),
-  checkpointIntervalMs: z
-    .number()
-    .int()
-    .positive()
-    .default(60_000)
-    .describe('Sign a checkpoint at least this often while entries arrive'),
-  partitionsConsumedConcurrently: z
-    .number()
-    .int()
-    .positive()
-    .default(4)
-    .describe('Chains written in parallel'),
-  anchorTopic: z
-    .string()
-    .default(ANCHOR_TOPIC)
-    .describe('Compacted topic every signed checkpoint is also published to (verify --anchors reads it)'),
-  sessionTimeoutMs: z
-    .number()
-    .int()
-    .min(6000)
-    .default(30_000)
-    .describe('Group session timeout: how soon a crashed member is replaced (broker minimum 6 s)'),
-});
-export type AuditConsumerConfig = z.input<typeof auditConsumerConfigSchema>;
 
 export interface AuditConsumerDeps {
   kafka: KafkaClient;
@@ -249,14 +204,18 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
         .catch((err: unknown) => logger.error({ err }, 'could not seek to the stored offsets'))
         .finally(() => joinedOnce());
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-      eachBatch: (payload) => eachBatch(payload as unknown as BatchPayloadLike),
-    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        eachBatch: (payload) => eachBatch(payload as unknown as BatchPayloadLike),
+      });
+    } catch (err) {
+      throw fromKafkaError(err, 'KAFKA_CONSUMER_START', { topic: config.topic });
+    }
     running = true;
     timer = setInterval(
       () => {
@@ -269,7 +228,28 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
       Math.max(250, Math.min(config.checkpointIntervalMs / 4, 5_000)),
     );
     timer.unref();
-    await joined;
+    let joinTimer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      joinTimer = setTimeout(
+        () =>
+          reject(
+            new HubError(
+              'KAFKA_GROUP_JOIN',
+              `group ${config.groupId} got no assignment within ${config.joinTimeoutMs} ms`,
+              {
+                retriable: true,
+                where: { topic: config.topic, group: config.groupId },
+              },
+            ),
+          ),
+        config.joinTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([joined, timeout]);
+    } finally {
+      clearTimeout(joinTimer);
+    }
   }
 
   async function shutdown(): Promise<void> {

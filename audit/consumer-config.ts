@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { ACTIONS_TOPIC } from '../platform/index.ts';
+import { ANCHOR_TOPIC } from './anchors.ts';
+
+/** Settings of the audit consumer (`tributary audit run`, the `audit` declaration). */
+export const auditConsumerConfigSchema = z.object({
+  dir: z
+    .string()
+    .default('.tributary/audit')
+    .describe('Audit store folder (one chain-<partition>/ per partition)'),
+  topic: z.string().default(ACTIONS_TOPIC).describe('Action topic to record'),
+  groupId: z.string().default('tributary.audit').describe('Consumer group of the audit consumer'),
+  keyFile: z
+    .string()
+    .optional()
+    .describe(
+      'Audit key file; otherwise TRIBUTARY_AUDIT_KEY_FILE or TRIBUTARY_AUDIT_KEYS. There is no default key.',
+    ),
+  subjectKeyFile: z.string().optional().describe('Per-subject key store; default <dir>/subject-keys.json'),
+  fsync: z.boolean().default(true).describe('fsync every batch before committing offsets'),
+  segmentBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024)
+    .describe('Segment file size that starts a new one'),
+  checkpointEvery: z.number().int().positive().default(1000).describe('Sign a checkpoint every N entries'),
+  checkpointIntervalMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60_000)
+    .describe('Sign a checkpoint at least this often while entries arrive'),
+  partitionsConsumedConcurrently: z
+    .number()
+    .int()
+    .positive()
+    .default(4)
+    .describe('Chains written in parallel'),
+  anchorTopic: z
+    .string()
+    .default(ANCHOR_TOPIC)
+    .describe('Compacted topic every signed checkpoint is also published to (verify --anchors reads it)'),
+  joinTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60_000)
+    .describe('Longest wait in start() for the group to assign partitions'),
+  sessionTimeoutMs: z
+    .number()
+    .int()
+    .min(6000)
+    .default(30_000)
+    .describe('Group session timeout: how soon a crashed member is replaced (broker minimum 6 s)'),
+});
+export type AuditConsumerConfig = z.input<typeof auditConsumerConfigSchema>;
