@@ -10,7 +10,7 @@ import { bridgeConfigSchema } from './config.ts';
 import type { Directory } from './directory/directory.ts';
 import { createLdapDirectory, ldapDirectoryConfig } from './directory/ldap.ts';
 import { createLocalUsersDirectory } from './directory/local-users.ts';
-import { hubTools } from './hub-tools.ts';
+import { createKafkaHubTools, hubTools, type KafkaHubTools } from './hub-tools.ts';
 import { createPolicy, defaultPolicy, loadPolicy, type Policy } from './policy.ts';
 import { createReplyRouter, type ReplyRouter } from './reply-router.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from './server.ts';
@@ -87,6 +87,7 @@ export function createMcpBridge(
   let http: BridgeHttpServer | undefined;
   let redis: Redis | undefined;
   let tools: BridgeTool[] = [];
+  let kafkaTools: KafkaHubTools | undefined;
 
   return {
     tools: () => tools,
@@ -117,7 +118,15 @@ export function createMcpBridge(
         timeoutMs: config.toolTimeoutMs,
         logger: deps.logger,
       });
-      tools = [...hubTools, ...toolsFromDeclarations(deps.declarations, deps.hub.catalog, router.runCommand)];
+      const topicSchemas = new Map(
+        deps.declarations.flatMap((d) => d.topics.map((t) => [t.name, t.valueSchema] as const)),
+      );
+      kafkaTools = createKafkaHubTools(deps.hub, topicSchemas);
+      tools = [
+        ...hubTools,
+        ...kafkaTools.tools,
+        ...toolsFromDeclarations(deps.declarations, deps.hub.catalog, router.runCommand),
+      ];
       await router.start();
       http = createBridgeHttpServer(config, {
         redis,
@@ -136,6 +145,8 @@ export function createMcpBridge(
       http = undefined;
       await router?.close();
       router = undefined;
+      await kafkaTools?.close();
+      kafkaTools = undefined;
       if (redis && !deps.redis) redis.disconnect();
       redis = undefined;
     },

@@ -9,7 +9,7 @@ import { createTokenService } from '../../mcp-bridge/auth/jwt.ts';
 import { loadOrCreateSigningKey } from '../../mcp-bridge/auth/keys.ts';
 import { createMcpBridge, progressTopicsOf, resultTopicsOf } from '../../mcp-bridge/component.ts';
 import { upsertLocalUser } from '../../mcp-bridge/directory/local-users.ts';
-import { hubTools } from '../../mcp-bridge/hub-tools.ts';
+import { createKafkaHubTools, hubTools } from '../../mcp-bridge/hub-tools.ts';
 import { createPolicy, defaultPolicy, loadPolicy, type Policy } from '../../mcp-bridge/policy.ts';
 import { createReplyRouter } from '../../mcp-bridge/reply-router.ts';
 import { createSessionStore } from '../../mcp-bridge/sessions.ts';
@@ -132,8 +132,13 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
               logger,
             });
             await router.start();
+            const topicSchemas = new Map(
+              declarations.flatMap((d) => d.topics.map((t) => [t.name, t.valueSchema] as const)),
+            );
+            const kafkaTools = createKafkaHubTools(hub, topicSchemas);
             const tools = [
               ...hubTools,
+              ...kafkaTools.tools,
               ...toolsFromDeclarations(declarations, hub.catalog, router.runCommand),
             ];
             const name = opts.operator ?? env.USER ?? 'operator';
@@ -150,6 +155,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
             await new Promise<void>((done) => process.stdin.once('end', () => done()));
             await stdio.close();
             await router.close();
+            await kafkaTools.close();
             return;
           }
           const { redis, stop } = await redisFrom(env, say);

@@ -374,15 +374,70 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
       });
       const { accessToken } = (await login.json()) as { accessToken: string };
       const client = await fx.connect(accessToken, resourceUrl);
-      // Default policy: analysts may call lookups and hub.whoami, not upserts.
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['hub.whoami']);
+      // Default policy: analysts may list topics and call lookups and hub.whoami, not upserts.
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['hub.whoami', 'topics.list']);
       const me = await client.callTool({ name: 'hub.whoami', arguments: {} });
       expect(me.structuredContent).toMatchObject({ user: 'bob', roles: ['analyst'] });
       expect(bridge.tools().map((t) => t.name)).toEqual([
         'hub.whoami',
+        'topics.list',
+        'events.publish',
         'crm.contact.upsert',
         'crm.account.upsert',
       ]);
+      const listed = await client.callTool({ name: 'topics.list', arguments: { prefix: names.cmd } });
+      expect(listed.structuredContent).toEqual({
+        topics: [
+          {
+            name: names.cmd,
+            partitions: 3,
+            replication: 1,
+            cleanupPolicy: 'delete',
+            retentionMs: expect.any(String),
+          },
+        ],
+      });
+
+      // events.publish (admins): checked against the schema and the topic's declared type.
+      const adminLogin = await fetch(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: 'alice-secret-1' }),
+      });
+      const admin = await fx.connect(
+        ((await adminLogin.json()) as { accessToken: string }).accessToken,
+        resourceUrl,
+      );
+      const publish = (args: Record<string, unknown>) =>
+        admin.callTool({ name: 'events.publish', arguments: args });
+      const good = await publish({
+        topic: names.cmd,
+        type: 'tributary.crm.ContactUpsert',
+        subject: 'pub-1',
+        data: { externalId: 'pub-1', firstName: 'Published' },
+      });
+      expect(good.isError).toBeFalsy();
+      expect(good.structuredContent).toMatchObject({ topic: names.cmd, offset: expect.any(String) });
+      const bad = await publish({
+        topic: names.cmd,
+        type: 'tributary.crm.ContactUpsert',
+        subject: 'x',
+        data: { firstName: 1 },
+      });
+      expect(bad.isError).toBe(true);
+      expect(JSON.stringify(bad.content)).toMatch(/EVENT_INVALID.*data\.(externalId|firstName)/);
+      const wrongType = await publish({
+        topic: names.cmd,
+        type: 'tributary.crm.AccountUpsert',
+        subject: 'x',
+        data: {},
+      });
+      expect(JSON.stringify(wrongType.content)).toContain('EVENT_TYPE_MISMATCH');
+      const deadline = Date.now() + 20_000;
+      while (!commands.some((c) => c.data.externalId === 'pub-1') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(commands.find((c) => c.data.externalId === 'pub-1')?.envelope.actor).toBe('alice');
     } finally {
       await bridge.close();
       await ldap.release();
