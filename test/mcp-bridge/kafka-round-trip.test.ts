@@ -217,6 +217,37 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     expect(audited?.correlationId).toBe(command?.envelope.correlationId);
   });
 
+  it('lets nothing of a refused request reach Kafka', async () => {
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const [, payload] = alice.accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    const algNone = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+    const call = (externalId: string, pad = '') =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'crm.contact.upsert', arguments: { externalId, firstName: pad || 'x' } },
+      });
+    expect((await postMcp(fx.resourceUrl, algNone, call('forged-1'))).status).toBe(401);
+    expect((await postMcp(fx.resourceUrl, undefined, call('forged-2'))).status).toBe(401);
+    expect(
+      (await postMcp(fx.resourceUrl, alice.accessToken, call('forged-3', 'x'.repeat(2 * 1024 * 1024))))
+        .status,
+    ).toBe(413);
+    expect(
+      (await postMcp(fx.resourceUrl, alice.accessToken, `${call('forged-4').slice(0, -2)}`)).status,
+    ).toBe(400);
+    // A genuine call afterwards: once its result is back, anything sent before it would have been seen.
+    const client = await fx.connect(alice.accessToken);
+    await client.callTool({ name: 'crm.contact.upsert', arguments: { externalId: 'after-forged' } });
+    expect(commands.filter((c) => String(c.data.externalId).startsWith('forged'))).toEqual([]);
+  });
+
   it('turns progress events of the call into notifications/progress for a client that asked', async () => {
     const alice = await fx.loginOk('alice', 'alice-secret-1');
     const client = await fx.connect(alice.accessToken);
