@@ -2,6 +2,7 @@ import { HubError } from '../core/errors.ts';
 import { createHubAdmin, type HubAdmin } from '../platform/admin.ts';
 import type { HubContext } from '../platform/index.ts';
 import { newEnvelope } from '../schemas/index.ts';
+import { eventsReadTool } from './events-read-tool.ts';
 import type { BridgeTool } from './tools.ts';
 
 /**
@@ -188,7 +189,7 @@ export function createKafkaHubTools(
     return admin;
   };
   return {
-    tools: [topicsListTool(connected), eventsPublishTool(hub, topicSchemas)],
+    tools: [topicsListTool(connected), eventsPublishTool(hub, topicSchemas), eventsReadTool(hub)],
     async close() {
       await admin?.close();
       admin = undefined;

@@ -413,6 +413,7 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
         'hub.whoami',
         'topics.list',
         'events.publish',
+        'events.read',
         'crm.contact.upsert',
         'crm.account.upsert',
       ]);
@@ -469,6 +470,22 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(commands.find((c) => c.data.externalId === 'pub-1')?.envelope.actor).toBe('alice');
+
+      // events.read: the newest events of the topic, decoded; the published one comes last.
+      const read = await admin.callTool({ name: 'events.read', arguments: { topic: names.cmd, limit: 2 } });
+      const { events } = read.structuredContent as {
+        events: { type: string; event: { envelope: { actor: string }; data: { externalId: string } } }[];
+      };
+      expect(events).toHaveLength(2);
+      expect(events[1]).toMatchObject({
+        type: 'tributary.crm.ContactUpsert',
+        event: { envelope: { actor: 'alice' }, data: { externalId: 'pub-1' } },
+      });
+      const unknown = await admin.callTool({
+        name: 'events.read',
+        arguments: { topic: 'no-such-topic-here' },
+      });
+      expect(JSON.stringify(unknown.content)).toContain('TOPIC_UNKNOWN');
     } finally {
       await bridge.close();
       await ldap.release();
