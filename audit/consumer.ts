@@ -46,7 +46,11 @@ export interface AuditConsumer extends Component {
     recorded: number;
     dropped: number;
     chains: Record<string, { seq: number; offset: string | null }>;
+    /** Set once a chain could not be written (wrong key, damaged chain): the consumer stopped. */
+    error: string | null;
   };
+  /** Resolves with the error that stopped the consumer (never, while it runs fine). */
+  failed(): Promise<HubError>;
 }
 
 /** Builds the audit consumer; `start()` refuses without keys (AUDIT_KEYS_MISSING) before touching Kafka. */
@@ -57,6 +61,19 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     deps.store ??
     createSegmentStore({ dir: config.dir, fsync: config.fsync, segmentBytes: config.segmentBytes }, logger);
   const writers = new Map<number, Promise<ChainWriter>>();
+  // A chain that cannot be written (wrong key file, damage) will not heal by retrying: stop.
+  let fatal: HubError | undefined;
+  let reportFailure: (err: HubError) => void = () => {};
+  const failure = new Promise<HubError>((resolve) => {
+    reportFailure = resolve;
+  });
+  const stopOnFatal = (err: unknown) => {
+    if (fatal || !(err instanceof HubError) || err.retriable) return;
+    fatal = err;
+    logger.error({ err, code: err.code }, 'audit consumer stopped: a chain cannot be written');
+    reportFailure(err);
+    consumer?.stop().catch(() => {});
+  };
   const sought = new Set<number>();
   const heads = new Map<number, { seq: number; offset: string | null }>();
   const counts = { recorded: 0, dropped: 0 };
@@ -118,6 +135,15 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
   };
 
   async function eachBatch(payload: BatchPayloadLike): Promise<void> {
+    try {
+      await recordBatch(payload);
+    } catch (err) {
+      stopOnFatal(err);
+      throw err;
+    }
+  }
+
+  async function recordBatch(payload: BatchPayloadLike): Promise<void> {
     const { batch } = payload;
     const writer = await writerFor(batch.partition);
     const stored = writer.head().lastSource;
@@ -201,8 +227,15 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
       const assigned = (event.payload.memberAssignment as Record<string, number[]>)[config.topic] ?? [];
       closeRevoked(assigned)
         .then(() => seekToStored(assigned))
-        .catch((err: unknown) => logger.error({ err }, 'could not seek to the stored offsets'))
-        .finally(() => joinedOnce());
+        .then(
+          () => joinedOnce(),
+          (err: unknown) => {
+            logger.error({ err }, 'could not open the assigned chains');
+            stopOnFatal(err);
+            // A fatal error fails start() through `failure`; anything else is retried by batches.
+            if (!fatal) joinedOnce();
+          },
+        );
     });
     try {
       await consumer.connect();
@@ -228,6 +261,9 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
       Math.max(250, Math.min(config.checkpointIntervalMs / 4, 5_000)),
     );
     timer.unref();
+    // A failure later than start() is for failed(); handled here so it is never "unhandled".
+    const stoppedEarly = failure.then((err) => Promise.reject(err));
+    stoppedEarly.catch(() => {});
     let joinTimer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       joinTimer = setTimeout(
@@ -246,7 +282,7 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
       );
     });
     try {
-      await Promise.race([joined, timeout]);
+      await Promise.race([joined, timeout, stoppedEarly]);
     } finally {
       clearTimeout(joinTimer);
     }
@@ -275,7 +311,10 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     },
     status() {
       const chains = Object.fromEntries([...heads].map(([p, h]) => [chainIdForPartition(p), h]));
-      return { running, ...counts, chains };
+      return { running, ...counts, chains, error: fatal ? fatal.describe() : null };
+    },
+    failed() {
+      return failure;
     },
   };
 }

@@ -76,7 +76,11 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
         await consumer.start();
         if (keys.development) writeErr('audit: WARNING: running with a DEVELOPMENT key file\n');
         writeErr(`audit: recording ${opts.topic} into ${dir} (Ctrl-C to stop)\n`);
-        await (options.stopSignal ?? untilSignal)();
+        const stopped = await Promise.race([
+          (options.stopSignal ?? untilSignal)().then(() => null),
+          consumer.failed(),
+        ]);
+        if (stopped) throw stopped;
       } finally {
         await consumer.close();
         await hub.close();

@@ -311,3 +311,34 @@ describe('checkpoint anchors in Kafka', () => {
     });
   });
 });
+
+describe('audit consumer with the wrong key file', () => {
+  it('stops with AUDIT_WRONG_KEY and leaves the chain as it was', async () => {
+    const right = makeKeys().keys;
+    const wrong = makeKeys().keys;
+    const topic = await t.newTopic(1);
+    const auditDir = join(dir, 'wrong-key');
+    await t.hub.producer.publish(topic, [actionEvent(1), actionEvent(2)]);
+    const groupId = uniqueName('audit-g');
+    let consumer = createAuditConsumer(
+      { dir: auditDir, topic, groupId },
+      { kafka: t.kafka, serde: t.hub.serde, keys: right },
+    );
+    await consumer.start();
+    await waitFor('2 recorded', () => consumer.status().recorded === 2);
+    await consumer.close();
+    const before = await readFile(join(auditDir, 'chain-0', 'segment-000000000001.jsonl'));
+
+    await t.hub.producer.publish(topic, [actionEvent(3)]);
+    consumer = createAuditConsumer(
+      { dir: auditDir, topic, groupId },
+      { kafka: t.kafka, serde: t.hub.serde, keys: wrong },
+    );
+    await expect(consumer.start()).rejects.toMatchObject({ code: 'AUDIT_WRONG_KEY' });
+    expect(await consumer.failed()).toMatchObject({ code: 'AUDIT_WRONG_KEY' });
+    expect(consumer.status().error).toContain('this key file does not have');
+    await consumer.close();
+    expect(await readFile(join(auditDir, 'chain-0', 'segment-000000000001.jsonl'))).toEqual(before);
+    expect(await offsets(t.kafka, topic, groupId)).toEqual({ end: 3n, committed: 2n });
+  });
+});
