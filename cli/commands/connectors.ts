@@ -86,6 +86,8 @@ export interface RunConnectorsOptions {
   signal?: AbortSignal;
   /** Use this hub context instead of building one from the environment (tests). */
   hub?: HubContext;
+  /** Control topic for pause/resume (tests isolate themselves). */
+  controlTopic?: string;
   onStarted?(connectors: RunningConnector[]): void;
 }
 
@@ -101,7 +103,12 @@ export async function runConnectors(names: string[], options: RunConnectorsOptio
   const logger = createLogger('connectors');
   const hub = options.hub ?? (await createHubContext({ env, logger }));
   const running: RunningConnector[] = [];
-  const control = createConnectorControl({ kafka: hub.kafka, producer: hub.producer, logger });
+  const control = createConnectorControl({
+    kafka: hub.kafka,
+    producer: hub.producer,
+    logger,
+    ...(options.controlTopic ? { topic: options.controlTopic } : {}),
+  });
   try {
     for (const [i, d] of declarations.entries()) {
       const c = d.create(configs[i]!, { logger, kafka: hub }) as RunningConnector;
