@@ -1,0 +1,300 @@
+import { HubError, toHubError, UsageError } from '../../core/errors.ts';
+import { createOffsetAdmin } from '../../platform/group-offsets.ts';
+import type { ActionEmitter, HubContext, RawRecord } from '../../platform/index.ts';
+import { type PartitionRange, type RangeRecord, readRange } from '../../platform/replay-reader.ts';
+import type { CheckpointStore, ReplayCheckpoint } from './checkpoint.ts';
+import { type EventFilter, matchesFilter } from './filter.ts';
+import { ReplayHeaders, replayIdFor } from './headers.ts';
+import { formatPosition, type PositionSpec, resolvePosition } from './positions.ts';
+import { writtenSinceCheckpoint } from './recover.ts';
+
+/** Progress of a running replay, reported after every handled batch. */
+export interface ReplayProgress {
+  /** Source offsets covered so far (records read, kept or filtered out). */
+  scanned: number;
+  total: number;
+  written: number;
+}
+
+export interface ReplayIntoOptions {
+  hub: Pick<HubContext, 'kafka' | 'producer' | 'serde' | 'logger'>;
+  checkpoints: CheckpointStore;
+  topic: string;
+  into: string;
+  from: PositionSpec;
+  /** End of the range, exclusive; the log's end when the replay starts by default. */
+  to?: PositionSpec;
+  filter?: EventFilter;
+  /** Replay id; by default derived from the arguments, so the same command resumes. */
+  id?: string;
+  dryRun?: boolean;
+  actions?: ActionEmitter;
+  actor: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: ReplayProgress) => void;
+  /** Source partitions read at once. */
+  concurrency?: number;
+  /** How often progress is checkpointed; the resume is exact whatever the interval. */
+  checkpointIntervalMs?: number;
+}
+
+export interface ReplayResult {
+  id: string;
+  status: 'finished' | 'already-finished' | 'dry-run';
+  resumed: boolean;
+  /** Records the replay has written into the target, over all its runs. */
+  written: number;
+  /** Source offsets in the range (a dry run with a filter: records that would be written). */
+  total: number;
+  /** Records a dry run would write (equal to total without a filter). */
+  matching?: number;
+  ranges: PartitionRange[];
+  /** `same`: record i of source partition p goes to target partition p; `by-key`: the key decides. */
+  partitioning: 'same' | 'by-key';
+  durationMs: number;
+}
+
+// One produce request stays well below the broker's default 1 MiB message.max.bytes.
+const maxChunkBytes = 512 * 1024;
+const maxChunkRecords = 5000;
+
+function recordSize(r: RangeRecord): number {
+  let size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+  for (const [name, v] of Object.entries(r.headers)) size += name.length + String(v ?? '').length;
+  return size;
+}
+
+const sum = (ranges: PartitionRange[], next: Record<string, string>) =>
+  ranges.reduce((n, r) => n + Number(BigInt(next[String(r.partition)] ?? r.from) - BigInt(r.from)), 0);
+
+/**
+ * Re-publishes [from, to) of `topic` into `into`: original key, value, headers and timestamp,
+ * plus replay headers (original topic, partition, offset, replay id). Resumable: progress is
+ * checkpointed by replay id, and on resume the records written after the last checkpoint are
+ * found in the target and skipped, so every source record is written exactly once per replay id
+ * (as long as the target still holds what was written since the last checkpoint).
+ */
+export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResult> {
+  const { hub, topic, into, checkpoints } = options;
+  const started = Date.now();
+  const filter = options.filter ?? { types: [] };
+  if (topic === into) throw new UsageError('--into must name another topic than --topic');
+  const admin = createOffsetAdmin(hub.kafka);
+  await admin.start();
+  try {
+    for (const t of [topic, into]) {
+      if (!(await admin.topicExists(t))) {
+        throw new HubError('REPLAY_TOPIC_MISSING', `topic ${t} does not exist`, {
+          where: { topic: t },
+          hint: 'create the target first (tributary topology apply, or kafka-topics --create) and check the name',
+        });
+      }
+    }
+    const fromText = formatPosition(options.from);
+    const toText = options.to ? formatPosition(options.to) : 'latest';
+    const id = options.id ?? replayIdFor({ topic, into, from: fromText, to: toText, filter: filter.types });
+    const sourceParts = (await admin.bounds(topic)).length;
+    const targetEnds = await admin.bounds(into);
+    const partitioning: ReplayResult['partitioning'] = sourceParts === targetEnds.length ? 'same' : 'by-key';
+
+    let checkpoint = options.dryRun ? undefined : await checkpoints.load(id);
+    if (checkpoint && (checkpoint.topic !== topic || checkpoint.into !== into)) {
+      throw new UsageError(
+        `replay ${id} copies ${checkpoint.topic} into ${checkpoint.into}, not ${topic} into ${into}`,
+        'use another --id',
+      );
+    }
+    const resumed = checkpoint !== undefined;
+    const result = (
+      status: ReplayResult['status'],
+      cp: ReplayCheckpoint,
+      extra: Partial<ReplayResult> = {},
+    ): ReplayResult => ({
+      id,
+      status,
+      resumed,
+      written: cp.written,
+      total: sum(cp.ranges, Object.fromEntries(cp.ranges.map((r) => [String(r.partition), r.to]))),
+      ranges: cp.ranges,
+      partitioning,
+      durationMs: Date.now() - started,
+      ...extra,
+    });
+    if (checkpoint?.status === 'finished') return result('already-finished', checkpoint);
+
+    let skip = new Map<number, Set<string>>();
+    if (checkpoint) {
+      skip = await writtenSinceCheckpoint({
+        kafka: hub.kafka,
+        replayId: id,
+        source: topic,
+        target: into,
+        targetMarks: checkpoint.targetMarks,
+        targetEnds,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      for (const offsets of skip.values()) checkpoint.written += offsets.size;
+    } else {
+      const starts = await resolvePosition(admin, topic, options.from, 'earliest');
+      const ends = await resolvePosition(admin, topic, options.to ?? { kind: 'latest' }, 'latest');
+      const ranges = [...starts].map(([partition, from]) => {
+        const to = ends.get(partition) ?? from;
+        return { partition, from, to: BigInt(to) < BigInt(from) ? from : to };
+      });
+      const now = new Date().toISOString();
+      checkpoint = {
+        id,
+        topic,
+        into,
+        filter: filter.types,
+        from: fromText,
+        to: toText,
+        ranges,
+        next: Object.fromEntries(ranges.map((r) => [String(r.partition), r.from])),
+        targetMarks: Object.fromEntries(targetEnds.map((e) => [String(e.partition), e.high])),
+        written: 0,
+        status: 'running',
+        startedAt: now,
+        updatedAt: now,
+      };
+    }
+    const cp: ReplayCheckpoint = checkpoint;
+    const total = result('finished', cp).total;
+    const progress = () =>
+      options.onProgress?.({ scanned: sum(cp.ranges, cp.next), total, written: cp.written });
+
+    if (options.dryRun) {
+      let matching = 0;
+      if (filter.types.length > 0) {
+        await readRange({
+          kafka: hub.kafka,
+          topic,
+          ranges: cp.ranges,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onBatch: async (partition, records, next) => {
+            for (const r of records) if (await matchesFilter(filter, { topic, ...r }, hub.serde)) matching++;
+            cp.next[String(partition)] = next;
+            progress();
+          },
+        });
+      } else matching = total;
+      return result('dry-run', cp, { matching });
+    }
+
+    const audit = (
+      action: string,
+      outcome: 'succeeded' | 'failed',
+      details: Record<string, string | number>,
+    ) =>
+      options.actions?.emit({
+        action,
+        actor: options.actor,
+        resource: topic,
+        outcome,
+        details: {
+          mode: 'into',
+          id,
+          into,
+          from: cp.from,
+          to: cp.to,
+          filter: cp.filter.join(','),
+          ...details,
+        },
+      });
+    await audit('replay.start', 'succeeded', { total, resumed: String(resumed), written: cp.written });
+
+    let lastSave = Date.now();
+    const saveCheckpoint = async (status: ReplayCheckpoint['status']) => {
+      // Every write of this replay is acknowledged here (writes are serialised), so the target's
+      // ends now are past everything `next` and `written` count.
+      const ends = await admin.bounds(into);
+      cp.targetMarks = Object.fromEntries(ends.map((e) => [String(e.partition), e.high]));
+      cp.status = status;
+      cp.updatedAt = new Date().toISOString();
+      await checkpoints.save(cp);
+      lastSave = Date.now();
+    };
+    await saveCheckpoint('running');
+
+    // One write at a time: reads of several partitions overlap, writes and checkpoints do not.
+    let writes: Promise<void> = Promise.resolve();
+    let broken = false;
+    const interval = options.checkpointIntervalMs ?? 1000;
+    const copyBatch = async (partition: number, records: RangeRecord[], next: string) => {
+      const already = skip.get(partition);
+      const out: RawRecord[] = [];
+      let bytes = 0;
+      const flush = async () => {
+        if (out.length === 0) return;
+        await hub.producer.publishRaw(into, out.splice(0));
+        bytes = 0;
+      };
+      let kept = 0;
+      for (const r of records) {
+        if (already?.has(r.offset)) continue;
+        if (!(await matchesFilter(filter, { topic, ...r }, hub.serde))) continue;
+        out.push({
+          key: r.key,
+          value: r.value,
+          headers: {
+            ...r.headers,
+            [ReplayHeaders.originalTopic]: topic,
+            [ReplayHeaders.originalPartition]: String(partition),
+            [ReplayHeaders.originalOffset]: r.offset,
+            [ReplayHeaders.id]: id,
+          },
+          timestamp: r.timestamp,
+          ...(partitioning === 'same' ? { partition } : {}),
+        });
+        kept++;
+        bytes += recordSize(r);
+        if (bytes >= maxChunkBytes || out.length >= maxChunkRecords) await flush();
+      }
+      await flush();
+      cp.next[String(partition)] = next;
+      cp.written += kept;
+      if (Date.now() - lastSave >= interval) await saveCheckpoint('running');
+      progress();
+    };
+
+    try {
+      await readRange({
+        kafka: hub.kafka,
+        topic,
+        ranges: cp.ranges.map((r) => ({ ...r, from: cp.next[String(r.partition)] ?? r.from })),
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        logger: hub.logger,
+        onBatch: (partition, records, next) => {
+          // After a failed write nothing more is written: the resume starts from a clean edge.
+          const step = writes.then(() => (broken ? undefined : copyBatch(partition, records, next)));
+          writes = step.catch(() => {
+            broken = true;
+          });
+          return step;
+        },
+      });
+      await writes;
+      await saveCheckpoint('finished');
+    } catch (err) {
+      await writes;
+      // Best effort: if this save fails too, the resume still finds the writes in the target.
+      await saveCheckpoint('running').catch(() => undefined);
+      const error = toHubError(err, 'REPLAY_FAILED', { topic });
+      await audit('replay.finished', 'failed', {
+        written: cp.written,
+        scanned: sum(cp.ranges, cp.next),
+        error: options.signal?.aborted ? 'INTERRUPTED' : error.code,
+      })?.catch(() => undefined);
+      throw err;
+    }
+    await audit('replay.finished', 'succeeded', {
+      written: cp.written,
+      scanned: sum(cp.ranges, cp.next),
+      durationMs: Date.now() - started,
+    });
+    return result('finished', cp);
+  } finally {
+    await admin.close();
+  }
+}
