@@ -40,7 +40,11 @@ export function createCallRegistry(options: { redis: Redis; channel: string; log
     },
     async start() {
       if (subscriber) return;
-      subscriber = options.redis.duplicate();
+      // Its own connection (a subscriber can do nothing else), queueing until connected.
+      subscriber = options.redis.duplicate({ enableOfflineQueue: true });
+      subscriber.on('error', (err: Error) =>
+        options.logger.warn({ err: err.message }, 'cancel channel: Redis error'),
+      );
       subscriber.on('message', (_channel: string, text: string) => {
         try {
           const { sessionId, requestId } = JSON.parse(text) as {

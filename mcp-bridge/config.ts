@@ -42,6 +42,10 @@ export const bridgeConfigSchema = z.object({
     .positive()
     .default(1024 * 1024)
     .describe('Largest accepted request body (larger gets 413)'),
+  allowedOrigins: z
+    .array(z.string())
+    .default([])
+    .describe('Browser origins allowed besides the public one (Origin header check against DNS rebinding)'),
   redisKeyPrefix: z
     .string()
     .default('tributary:mcp:')

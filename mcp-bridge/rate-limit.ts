@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { HubError } from '../core/errors.ts';
 
 /**
  * Per-key fixed-window rate limit in Redis, shared by every bridge instance: one counter per
@@ -36,12 +37,18 @@ export function createRateLimiter(options: {
   return {
     async hit(key) {
       const window = Math.floor((options.clock?.() ?? Date.now()) / windowMs);
-      const [count, ttl] = (await options.redis.eval(
-        hitScript,
-        1,
-        `${prefix}${key}:${window}`,
-        String(windowMs),
-      )) as [number, number];
+      let answer: unknown;
+      try {
+        answer = await options.redis.eval(hitScript, 1, `${prefix}${key}:${window}`, String(windowMs));
+      } catch (err) {
+        // Fail closed: without the counter nobody can be let through safely.
+        throw new HubError('RATE_LIMIT_UNAVAILABLE', `Redis rate limiter failed: ${(err as Error).message}`, {
+          retriable: true,
+          hint: 'check that Redis runs and REDIS_URL points at it',
+          cause: err,
+        });
+      }
+      const [count, ttl] = answer as [number, number];
       return { allowed: count <= options.limit, count, retryAfterMs: Math.max(ttl, 0) };
     },
   };

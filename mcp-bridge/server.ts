@@ -169,6 +169,21 @@ export function createBridgeHttpServer(
     await transport.handleRequest(Object.assign(req, { auth }), res, message);
   }
 
+  /**
+   * The MCP transport spec requires validating Origin (DNS rebinding): a browser request from a
+   * page of another origin is refused; non-browser clients send no Origin and pass.
+   */
+  function checkOrigin(state: Running, req: IncomingMessage) {
+    const origin = req.headers.origin;
+    if (origin === undefined) return;
+    const allowed = new Set([new URL(state.resourceUrl).origin, ...config.allowedOrigins]);
+    if (!allowed.has(origin)) {
+      throw new HubError('AUTH_FORBIDDEN', `requests from origin ${origin} are not allowed`, {
+        hint: 'add the origin to the bridge config allowedOrigins',
+      });
+    }
+  }
+
   /** Hands `notifications/cancelled` to the instance running the call (see cancellations.ts). */
   async function forwardCancellations(identity: BridgeIdentity, message: unknown) {
     for (const item of Array.isArray(message) ? message : [message]) {
@@ -203,6 +218,7 @@ export function createBridgeHttpServer(
         if (path === '/auth/logout') return await state.routes.logout(req, res);
       }
       if (path === config.mcpPath) {
+        checkOrigin(state, req);
         const identity = await state.authenticator.authenticate(req);
         return await serveMcp(identity, req, res);
       }

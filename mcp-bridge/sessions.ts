@@ -106,6 +106,19 @@ function parseRoles(raw: unknown): string[] {
   return Array.isArray(roles) ? roles.map(String) : [];
 }
 
+/** Runs a Redis script; a Redis failure becomes SESSION_STORE_UNAVAILABLE (retriable, 503). */
+async function run(redis: Redis, ...args: Parameters<Redis['eval']>): Promise<unknown> {
+  try {
+    return await redis.eval(...args);
+  } catch (err) {
+    throw new HubError('SESSION_STORE_UNAVAILABLE', `Redis session store failed: ${(err as Error).message}`, {
+      retriable: true,
+      hint: 'check that Redis runs and REDIS_URL points at it',
+      cause: err,
+    });
+  }
+}
+
 /** Builds the Redis session store. */
 export function createSessionStore(options: SessionStoreOptions): SessionStore {
   const { redis } = options;
@@ -123,7 +136,8 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       const sessionId = randomUUID();
       const refreshToken = newRefreshToken(sessionId);
       const hardEnd = now() + maxMs;
-      await redis.eval(
+      await run(
+        redis,
         createScript,
         2,
         sessionPrefix + sessionId,
@@ -140,7 +154,8 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async touch(sessionId, sub) {
-      const result = (await redis.eval(
+      const result = (await run(
+        redis,
         touchScript,
         2,
         sessionPrefix + sessionId,
@@ -160,7 +175,8 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         new HubError('AUTH_REFRESH_INVALID', `refresh token refused: ${reason}`, { hint: 'log in again' });
       if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw refused('malformed');
       const next = newRefreshToken(sessionId);
-      const result = (await redis.eval(
+      const result = (await run(
+        redis,
         refreshScript,
         1,
         sessionPrefix + sessionId,
@@ -177,12 +193,12 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async revoke(sessionId) {
-      const n = await redis.eval(revokeScript, 1, sessionPrefix + sessionId, userPrefix, sessionId);
+      const n = await run(redis, revokeScript, 1, sessionPrefix + sessionId, userPrefix, sessionId);
       return n === 1;
     },
 
     async revokeAll(sub) {
-      return Number(await redis.eval(revokeAllScript, 1, userPrefix + sub, sessionPrefix));
+      return Number(await run(redis, revokeAllScript, 1, userPrefix + sub, sessionPrefix));
     },
 
     async list(sub) {

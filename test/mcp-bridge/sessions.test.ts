@@ -1,5 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BridgeFixture, listToolsBody, postMcp, startBridgeFixture } from './fixture.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createRedisKit } from '../../kit/redis.ts';
+import { generateSigningKeyPem } from '../../mcp-bridge/auth/keys.ts';
+import { createLocalUsersDirectory } from '../../mcp-bridge/directory/local-users.ts';
+import { createBridgeHttpServer } from '../../mcp-bridge/server.ts';
+import {
+  type BridgeFixture,
+  listToolsBody,
+  postMcp,
+  startBridgeFixture,
+  testPolicy,
+  testTools,
+} from './fixture.ts';
 
 const refresh = (fx: BridgeFixture, refreshToken: string) =>
   fetch(`${fx.url}/auth/refresh`, {
@@ -127,5 +143,47 @@ describe('MCP bridge session idle expiry', () => {
     }
     expect(await status(fx.resourceUrl, idle.accessToken)).toBe(401);
     expect(await status(fx.resourceUrl, active.accessToken)).toBe(200);
+  });
+});
+
+describe('MCP bridge when Redis goes away', () => {
+  it('answers 503 (retry later) and lets nobody in, rather than failing open or with 500', async () => {
+    const kit = createRedisKit();
+    const { url: redisUrl } = await kit.start();
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const bridge = createBridgeHttpServer(
+      { port: 0 },
+      {
+        redis,
+        directory: createLocalUsersDirectory(join(tmpdir(), `no-users-${randomUUID()}.json`)),
+        policy: testPolicy,
+        signingKey: generateSigningKeyPem(),
+        tools: testTools,
+        emitAction: () => undefined,
+        logger: silentLogger(),
+      },
+    );
+    try {
+      const { url, resourceUrl } = await bridge.start();
+      const token = bridge.tokens.issue({ sub: 'alice', roles: ['admin'], sessionId: randomUUID() }).token;
+      // Redis is up: the unknown session is refused as such.
+      expect((await postMcp(resourceUrl, token, listToolsBody)).status).toBe(401);
+      await kit.stop();
+      const res = await postMcp(resourceUrl, token, listToolsBody);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'SESSION_STORE_UNAVAILABLE',
+      );
+      const login = await fetch(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: 'whatever-1' }),
+      });
+      expect(login.status).toBe(503);
+    } finally {
+      await bridge.close();
+      redis.disconnect();
+      await kit.stop();
+    }
   });
 });

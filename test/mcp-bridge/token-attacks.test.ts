@@ -115,6 +115,22 @@ describe('MCP bridge refuses forged, stale and misdirected tokens', () => {
     expect((await expectRefused(token)).error.code).toBe('AUTH_SESSION_REVOKED');
   });
 
+  it('refuses browser requests from a foreign origin (DNS rebinding) and accepts its own', async () => {
+    const withOrigin = (origin: string) =>
+      fetch(fx.resourceUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${bob.accessToken}`,
+          origin,
+        },
+        body: listToolsBody,
+      });
+    expect((await withOrigin('http://evil.example')).status).toBe(403);
+    expect((await withOrigin(fx.url)).status).toBe(200);
+  });
+
   it('ran no tool for any refused request', () => {
     expect(fx.actions.filter((a) => a.action === 'mcp.tool.call')).toEqual([]);
   });
