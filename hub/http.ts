@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HubError } from '../core/errors.ts';
+
+/**
+ * The hub's operations endpoint: `/healthz` (the process answers), `/readyz` (every component
+ * started and Kafka reachable; 503 with the reasons otherwise) and `/metrics` (Prometheus).
+ */
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not, for people: one line per unmet condition. */
+  reasons: string[];
+}
+
+export interface OpsServer {
+  /** Listens; resolves with the base URL (e.g. http://127.0.0.1:9464). */
+  start(): Promise<string>;
+  close(): Promise<void>;
+  readonly url: string | undefined;
+}
+
+export interface OpsServerOptions {
+  host: string;
+  port: number;
+  readiness: () => Readiness;
+  metrics: { render(): Promise<string>; contentType: string };
+  /** Extra fields of /healthz (instance id, version). */
+  identity: Record<string, unknown>;
+}
+
+/** Builds the health, readiness and metrics server; `start()` then `close()` (safe twice). */
+export function createOpsServer(options: OpsServerOptions): OpsServer {
+  let server: Server | undefined;
+  let url: string | undefined;
+  let closing: Promise<void> | undefined;
+
+  const json = (status: number, body: unknown) => ({
+    status,
+    type: 'application/json',
+    body: `${JSON.stringify(body)}\n`,
+  });
+
+  async function answer(path: string): Promise<{ status: number; type: string; body: string }> {
+    if (path === '/healthz') return json(200, { status: 'ok', ...options.identity });
+    if (path === '/readyz') {
+      const r = options.readiness();
+      return json(r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not ready', reasons: r.reasons });
+    }
+    if (path === '/metrics')
+      return { status: 200, type: options.metrics.contentType, body: await options.metrics.render() };
+    return json(404, { error: 'not found', paths: ['/healthz', '/readyz', '/metrics'] });
+  }
+
+  return {
+    get url() {
+      return url;
+    },
+    async start() {
+      if (url) return url;
+      const s = createServer((req, res) => {
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          res.writeHead(405, { allow: 'GET, HEAD' }).end();
+          return;
+        }
+        answer(path).then(
+          (a) =>
+            res
+              .writeHead(a.status, { 'content-type': a.type })
+              .end(req.method === 'HEAD' ? undefined : a.body),
+          (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
+        );
+      });
+      server = s;
+      await new Promise<void>((done, fail) => {
+        s.once('error', (err: NodeJS.ErrnoException) =>
+          fail(
+            new HubError(
+              'HUB_HTTP_PORT',
+              `cannot serve health and metrics on ${options.host}:${options.port}: ${err.code ?? err.message}`,
+              {
+                cause: err,
+                hint: 'set TRIBUTARY_HTTP_PORT to a free port (0 picks one)',
+              },
+            ),
+          ),
+        );
+        s.listen(options.port, options.host, () => done());
+      });
+      const address = s.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      url = `http://${host}:${address.port}`;
+      return url;
+    },
+    close() {
+      closing ??= new Promise<void>((done) => {
+        if (!server) return done();
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../kit/paths.ts';
+import { mcpBridgeDeclaration } from '../mcp-bridge/declaration.ts';
+import type { ComponentDeclaration } from '../platform/declaration.ts';
+import { hubDeclarations } from '../topology/declarations.ts';
+import type { HubConfig } from './config.ts';
+import { hubRunnerDeclaration } from './declaration.ts';
+import type { DemoSystem } from './demo-systems.ts';
+import { embeddedAuditSection, embeddedBridgeSection, provideRedis } from './embedded.ts';
+
+/** The hub's declarations, plus the runner's and the bridge's until topology/declarations.ts lists them. */
+export function defaultDeclarations(): readonly ComponentDeclaration[] {
+  const list: ComponentDeclaration[] = [...hubDeclarations];
+  if (!list.some((d) => d.name === hubRunnerDeclaration.name)) list.push(hubRunnerDeclaration);
+  if (!list.some((d) => d.name === 'mcp-bridge')) {
+    list.push(mcpBridgeDeclaration(() => list) as ComponentDeclaration);
+  }
+  return list;
+}
+
+let version: string | undefined;
+
+/** The version in package.json (the build the process runs). */
+export function hubVersion(): string {
+  if (version) return version;
+  try {
+    version = String(
+      JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).version ?? 'unknown',
+    );
+  } catch {
+    version = 'unknown';
+  }
+  return version;
+}
+
+export interface PreparedSections {
+  sections: Record<string, Record<string, unknown>>;
+  mcpUrl?: string;
+  auditDir?: string;
+}
+
+/**
+ * Fills each enabled component's section with what only the running hub knows: demo system
+ * URLs, a Redis for the bridge, the development audit key, paths under TRIBUTARY_HOME.
+ * What the config sets explicitly always wins.
+ */
+export async function prepareSections(options: {
+  config: HubConfig;
+  env: NodeJS.ProcessEnv;
+  demo: readonly DemoSystem[];
+  say: (line: string) => void;
+  cleanups: Array<{ what: string; run: () => Promise<unknown> }>;
+}): Promise<PreparedSections> {
+  const { config, env, say } = options;
+  const sections: Record<string, Record<string, unknown>> = {};
+  const out: PreparedSections = { sections };
+  for (const name of config.enabled) {
+    let section = { ...(config.sections[name] ?? {}) };
+    const demo = options.demo.find((d) => d.connector === name);
+    if (demo && section.http === undefined) section = { ...demo.section, ...section };
+    if (name === 'audit') {
+      section = await embeddedAuditSection(section, env, say);
+      out.auditDir = String(section.dir);
+    }
+    if (name === 'mcp-bridge') {
+      section = embeddedBridgeSection(section, env);
+      const redis = await provideRedis(typeof section.redisUrl === 'string' ? section.redisUrl : undefined);
+      options.cleanups.push({ what: 'redis', run: () => redis.stop() });
+      if (redis.origin !== 'REDIS_URL') say(`no REDIS_URL: started a ${redis.origin} at ${redis.value}`);
+      section.redisUrl = redis.value;
+      const host = typeof section.host === 'string' ? section.host : '127.0.0.1';
+      const port = typeof section.port === 'number' ? section.port : 7300;
+      const path = typeof section.mcpPath === 'string' ? section.mcpPath : '/mcp';
+      out.mcpUrl =
+        typeof section.publicUrl === 'string'
+          ? `${section.publicUrl}${path}`
+          : `http://${host}:${port}${path}`;
+    }
+    sections[name] = section;
+  }
+  return out;
+}
