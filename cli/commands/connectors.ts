@@ -8,7 +8,7 @@ import {
   type RunningConnector,
 } from '../../connectors/index.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
-import { createLogger } from '../../core/logger.ts';
+import { createLogger, type Logger } from '../../core/logger.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
 
@@ -88,6 +88,7 @@ export interface RunConnectorsOptions {
   hub?: HubContext;
   /** Control topic for pause/resume (tests isolate themselves). */
   controlTopic?: string;
+  logger?: Logger;
   onStarted?(connectors: RunningConnector[]): void;
 }
 
@@ -100,7 +101,7 @@ export async function runConnectors(names: string[], options: RunConnectorsOptio
     const c = connectorConfig(d, file);
     return options.once ? { ...c, sink: false } : c;
   });
-  const logger = createLogger('connectors');
+  const logger = options.logger ?? createLogger('connectors');
   const hub = options.hub ?? (await createHubContext({ env, logger }));
   const running: RunningConnector[] = [];
   const control = createConnectorControl({

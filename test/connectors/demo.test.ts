@@ -9,6 +9,7 @@ import {
   createConnectorControl,
   type RunningConnector,
 } from '../../connectors/index.ts';
+import { silentLogger } from '../../core/logger.ts';
 import { type DemoSystems, startDemoSystems } from '../../demo/index.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
 import { testKafka } from '../support/kafka.ts';
@@ -83,6 +84,7 @@ it('runs all three connectors against the demo systems and events flow on every 
   const run = runConnectors(['erp', 'crm', 'hr'], {
     configFile,
     hub,
+    logger: silentLogger(),
     controlTopic,
     signal: stop.signal,
     onStarted: (cs) => {

@@ -13,6 +13,7 @@ process.once('SIGTERM', () => stop.abort());
 await runConnectors([name!], {
   configFile: configFile!,
   hub,
+  logger: silentLogger(),
   signal: stop.signal,
   onStarted: () => process.stdout.write('started\n'),
 });
