@@ -5,16 +5,24 @@ import { HubError, UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
 import { tributaryHome } from '../../kit/paths.ts';
 import { createRedisKit } from '../../kit/redis.ts';
-import { createTokenService } from '../../mcp-bridge/auth/jwt.ts';
-import { loadOrCreateSigningKey } from '../../mcp-bridge/auth/keys.ts';
-import { createMcpBridge, progressTopicsOf, resultTopicsOf } from '../../mcp-bridge/component.ts';
-import { upsertLocalUser } from '../../mcp-bridge/directory/local-users.ts';
-import { createKafkaHubTools, hubTools } from '../../mcp-bridge/hub-tools.ts';
-import { createPolicy, defaultPolicy, loadPolicy, type Policy } from '../../mcp-bridge/policy.ts';
-import { createReplyRouter } from '../../mcp-bridge/reply-router.ts';
-import { createSessionStore } from '../../mcp-bridge/sessions.ts';
-import { serveStdio } from '../../mcp-bridge/stdio.ts';
-import { toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
+import {
+  createKafkaHubTools,
+  createMcpBridge,
+  createPolicy,
+  createReplyRouter,
+  createSessionStore,
+  createTokenService,
+  defaultPolicy,
+  hubTools,
+  loadOrCreateSigningKey,
+  loadPolicy,
+  type Policy,
+  progressTopicsOf,
+  resultTopicsOf,
+  serveStdio,
+  toolsFromDeclarations,
+  upsertLocalUser,
+} from '../../mcp-bridge/index.ts';
 import { createActionEmitter, createHubContext } from '../../platform/index.ts';
 
 /**
