@@ -109,7 +109,8 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
     .description('Draw connectors -> topics -> processors -> audit and bridge (no broker needed)')
     .option('--format <format>', 'mermaid, svg or png', 'mermaid')
     .option('--out <file>', 'write to this file instead of stdout')
-    .action(async (opts: { format: string; out?: string }) => {
+    .option('--no-derived', 'leave out the .dlq and .retry topics')
+    .action(async (opts: { format: string; out?: string; derived: boolean }) => {
       if (!(formats as readonly string[]).includes(opts.format)) {
         throw new UsageError(`unknown graph format "${opts.format}"`, `use one of: ${formats.join(', ')}`);
       }
@@ -118,10 +119,10 @@ export function registerTopologyCommands(program: Command, options: TopologyComm
       const topology = await topologyFor();
       const body =
         format === 'mermaid'
-          ? topologyToMermaid(topology)
+          ? topologyToMermaid(topology, { includeDerived: opts.derived })
           : format === 'svg'
-            ? await renderTopologySvg(topology)
-            : await renderTopologyPng(topology);
+            ? await renderTopologySvg(topology, { includeDerived: opts.derived })
+            : await renderTopologyPng(topology, { includeDerived: opts.derived });
       if (opts.out) {
         await writeFile(opts.out, body);
         write(

@@ -98,6 +98,9 @@ describe('tributary topology', { timeout: 40_000 }, () => {
     const mermaid = await run(['topology', 'graph'], options);
     expect(mermaid).toContain('flowchart LR');
     expect(mermaid).toContain('"connector.crm"');
+    const lean = await run(['topology', 'graph', '--no-derived'], options);
+    expect(mermaid).toContain('.dlq');
+    expect(lean).not.toContain('.dlq');
     const svgFile = path.join(dir, 'topology.svg');
     await run(['topology', 'graph', '--format', 'svg', '--out', svgFile], options);
     expect(await readFile(svgFile, 'utf8')).toContain('<svg');

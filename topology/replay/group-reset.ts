@@ -57,10 +57,13 @@ export async function resetGroupOffsets(options: {
       to: formatPosition(options.to),
       state: group.state,
       members: group.members,
-      partitions: [...targets].map(([partition, next]) => {
-        const current = committed.get(partition);
-        return { partition, current: current === undefined || current === '-1' ? null : current, next };
-      }),
+      // A per-partition spec moves only the partitions it names; the others keep their offsets.
+      partitions: [...targets]
+        .filter(([partition]) => options.to.kind !== 'partitions' || options.to.offsets.has(partition))
+        .map(([partition, next]) => {
+          const current = committed.get(partition);
+          return { partition, current: current === undefined || current === '-1' ? null : current, next };
+        }),
       applied: false,
     };
     if (options.dryRun) return result;
