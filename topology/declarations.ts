@@ -5,6 +5,7 @@ import { erpConnector } from '../connectors/erp/declaration.ts';
 import { hrConnector } from '../connectors/hr/declaration.ts';
 import { CONNECTOR_CONTROL_TOPIC } from '../connectors/runtime/control.ts';
 import { SOURCE_OFFSETS_TOPIC } from '../connectors/runtime/source-offsets.ts';
+import { hubRunnerDeclaration } from '../hub/declaration.ts';
 import { mcpBridgeDeclaration } from '../mcp-bridge/declaration.ts';
 import { type ComponentDeclaration, declareComponent } from '../platform/declaration.ts';
 import { hubDeclaration } from '../platform/hub-declaration.ts';
@@ -59,6 +60,7 @@ const connectorRuntimeDeclaration = declareComponent({
 // biome-ignore lint/suspicious/noExplicitAny: each declaration has its own Config type; the list holds them all.
 export const hubDeclarations: readonly ComponentDeclaration<any>[] = [
   hubDeclaration,
+  hubRunnerDeclaration,
   connectorRuntimeDeclaration,
   erpConnector,
   crmConnector,
