@@ -1,12 +1,17 @@
+import { createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Command } from 'commander';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerMcpCommands } from '../../cli/commands/mcp.ts';
+import { createTokenService } from '../../mcp-bridge/auth/jwt.ts';
 import { createLocalUsersDirectory } from '../../mcp-bridge/directory/local-users.ts';
+import { createSessionStore } from '../../mcp-bridge/sessions.ts';
+import { useTestRedis } from '../support/redis.ts';
 import { type BridgeFixture, startBridgeFixture } from './fixture.ts';
 
 describe('MCP bridge over stdio (SDK client, child process)', () => {
@@ -93,5 +98,53 @@ describe('local users file (embedded directory, scrypt)', () => {
     await addUser('dave', 'dave-new-password', 'analysts');
     expect((await fx.login('dave', 'dave-password-9')).status).toBe(401);
     expect((await fx.login('dave', 'dave-new-password')).status).toBe(200);
+  });
+});
+
+describe('tributary mcp token (development tokens)', () => {
+  it('opens a session in Redis and prints a token the bridge accepts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-mcp-token-'));
+    const redis = await useTestRedis();
+    try {
+      const env = { REDIS_URL: redis.url, TRIBUTARY_MCP_KEY_FILE: join(dir, 'key.pem'), TRIBUTARY_HOME: dir };
+      const out: string[] = [];
+      const program = new Command().exitOverride();
+      registerMcpCommands(program, { env, write: (text) => void out.push(text) });
+      await program.parseAsync(
+        ['mcp', 'token', '--user', 'dev', '--roles', 'analyst', '--url', 'http://127.0.0.1:7301'],
+        {
+          from: 'user',
+        },
+      );
+      const token = out.join('').trim();
+      const tokens = createTokenService({
+        issuer: 'http://127.0.0.1:7301',
+        audience: 'http://127.0.0.1:7301/mcp',
+        algorithm: 'ES256',
+        publicKey: createPublicKey(await readFile(join(dir, 'key.pem'), 'utf8')),
+        accessTokenTtlSeconds: 900,
+        clockToleranceSeconds: 5,
+      });
+      const identity = tokens.verify(token);
+      expect(identity).toMatchObject({ sub: 'dev', roles: ['analyst'] });
+      const client = new Redis(redis.url);
+      const sessions = createSessionStore({ redis: client, idleTtlSeconds: 60, maxLifetimeSeconds: 600 });
+      expect(await sessions.touch(identity.sessionId, 'dev')).toMatchObject({
+        sub: 'dev',
+        roles: ['analyst'],
+      });
+      client.disconnect();
+    } finally {
+      await redis.release();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to run without REDIS_URL (usage error)', async () => {
+    const program = new Command().exitOverride();
+    registerMcpCommands(program, { env: {} });
+    await expect(program.parseAsync(['mcp', 'token', '--user', 'dev'], { from: 'user' })).rejects.toThrow(
+      /REDIS_URL/,
+    );
   });
 });
