@@ -13,6 +13,7 @@ import { HEARTBEAT_EVENT_TYPE, INSTANCES_TOPIC } from './declaration.ts';
 export interface ComponentBeat {
   name: string;
   state: string;
+  groups: string[];
   lag: number | null;
   deadLettered: number | null;
   breakers: Record<string, string>;

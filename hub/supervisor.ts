@@ -77,9 +77,14 @@ export async function startComponents(options: StartComponentsOptions): Promise<
           status = { statusError: toHubError(err).message };
         }
         const digest = digestStatus(status);
+        // A component whose status omits its group (the audit) still has it in its config.
+        const configured = (config as { groupId?: unknown } | undefined)?.groupId;
+        if (typeof configured === 'string' && !digest.groupIds.includes(configured))
+          digest.groupIds.push(configured);
         return {
           name,
           state,
+          groups: digest.groupIds,
           lag: await lagOf(name, digest.groupIds, admin, metrics),
           deadLettered: digest.counters.deadLettered ?? null,
           breakers: digest.breakers,

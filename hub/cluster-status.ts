@@ -1,0 +1,56 @@
+import type { HubAdmin } from '../platform/admin.ts';
+import type { HubContext } from '../platform/index.ts';
+import { INSTANCES_TOPIC } from './declaration.ts';
+import { type InstanceView, readInstances } from './registry.ts';
+
+/** What `tributary status` shows: live instances, dead-letter counts and consumer-group lag. */
+export interface ClusterStatus {
+  instances: InstanceView[];
+  deadLetters: { topic: string; records: number }[];
+  groups: { groupId: string; lag: number; partitions: number }[];
+}
+
+/** Records retained in a topic: end minus start offsets over its partitions. */
+async function retained(admin: HubAdmin, topic: string): Promise<number> {
+  const offsets = await admin.endOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(BigInt(p.high) - BigInt(p.low)), 0);
+}
+
+/**
+ * Reads the instance registry, counts every `*.dlq` topic and sums the lag of the consumer
+ * groups the live instances report (every group on the cluster with `allGroups`).
+ */
+export async function readClusterStatus(options: {
+  hub: HubContext;
+  admin: HubAdmin;
+  topic?: string;
+  allGroups?: boolean;
+  includeStale?: boolean;
+}): Promise<ClusterStatus> {
+  const { admin } = options;
+  const all = await readInstances({ hub: options.hub, topic: options.topic ?? INSTANCES_TOPIC });
+  const instances = options.includeStale ? all : all.filter((i) => !i.stale);
+  const topics = await admin.listTopicNames();
+  const deadLetters = await Promise.all(
+    topics
+      .filter((t) => t.endsWith('.dlq'))
+      .sort()
+      .map(async (topic) => ({ topic, records: await retained(admin, topic) })),
+  );
+  let groupIds: string[];
+  if (options.allGroups) {
+    groupIds = (await admin.listGroups())
+      .map((g) => g.groupId)
+      .filter((g) => !g.startsWith('_tributary.follower.'));
+  } else {
+    const fromInstances = instances.flatMap((i) => i.components.flatMap((c) => c.groups));
+    groupIds = [...new Set(fromInstances)];
+  }
+  const groups = await Promise.all(
+    groupIds.sort().map(async (groupId) => {
+      const lag = await admin.groupLag(groupId).catch(() => []);
+      return { groupId, lag: lag.reduce((s, p) => s + p.lag, 0), partitions: lag.length };
+    }),
+  );
+  return { instances, deadLetters, groups };
+}
