@@ -56,6 +56,8 @@ export function planTopology(desired: Topology, actual: readonly TopicState[]): 
     }
     const changes = Object.entries(topic.configs)
       .filter(([name, value]) => now.configs[name] !== value)
+      // Never demand more in-sync replicas than the topic has: acks=all writes would all fail.
+      .filter(([name, value]) => name !== 'min.insync.replicas' || Number(value) <= now.replication)
       .map(([name, to]) => ({ name, from: now.configs[name], to }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
     if (changes.length > 0) plan.alter.push({ topic: topic.name, changes });

@@ -108,11 +108,14 @@ describe('applyTopology on a real broker', () => {
   it('reports a replication different from the declared one as drift', async () => {
     const prefix = freshPrefix();
     await apply(topologyFor(prefix));
-    const plan = planTopology(topologyFor(prefix, {}, 2), await readActualTopics(topologyFor(prefix), admin));
+    const plan = planTopology(topologyFor(prefix, {}, 3), await readActualTopics(topologyFor(prefix), admin));
     expect(plan.drift.length).toBe(topologyFor(prefix).topics.length);
-    expect(plan.drift.every((d) => d.kind === 'replication' && d.declared === 2 && d.actual === 1)).toBe(
+    expect(plan.drift.every((d) => d.kind === 'replication' && d.declared === 3 && d.actual === 1)).toBe(
       true,
     );
+    // Replication 3 wants min.insync.replicas=2, which a one-replica topic could never satisfy.
+    expect(topologyFor(prefix, {}, 3).topics[0]?.configs['min.insync.replicas']).toBe('2');
+    expect(plan.alter).toEqual([]);
   });
 
   it('changes nothing on a dry run', async () => {
