@@ -1,4 +1,9 @@
-import { createTopicFollower, type EventProducer, ensureTopic, type KafkaClient } from '../../platform/index.ts';
+import {
+  createTopicFollower,
+  type EventProducer,
+  ensureTopic,
+  type KafkaClient,
+} from '../../platform/index.ts';
 
 /**
  * Which dead letters were already sent back: one record per redriven dead letter in the
@@ -21,7 +26,10 @@ export interface RedriveMarker {
 export interface RedriveMarkers {
   /** Positions (`partition/offset`) of `dlqTopic` already redriven. */
   redriven(dlqTopic: string): Promise<Map<string, RedriveMarker>>;
-  mark(dlqTopic: string, marks: { partition: number; offset: string; marker: RedriveMarker }[]): Promise<void>;
+  mark(
+    dlqTopic: string,
+    marks: { partition: number; offset: string; marker: RedriveMarker }[],
+  ): Promise<void>;
 }
 
 /** The marker store over its compacted topic (created on first use). */
