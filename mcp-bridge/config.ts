@@ -46,6 +46,7 @@ export const bridgeConfigSchema = z.object({
     .array(z.string())
     .default([])
     .describe('Browser origins allowed besides the public one (Origin header check against DNS rebinding)'),
+  tasks: z.boolean().default(true).describe('Let clients run tool calls as MCP tasks (kept in Redis)'),
   redisKeyPrefix: z
     .string()
     .default('tributary:mcp:')

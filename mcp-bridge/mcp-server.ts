@@ -18,6 +18,7 @@ import type { CallRegistry } from './cancellations.ts';
 import type { Policy } from './policy.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { type BridgeResources, registerBridgeResources } from './resources.ts';
+import type { BridgeTaskStore } from './task-store.ts';
 import type { BridgeTool, ToolCallContext } from './tools.ts';
 
 /**
@@ -39,6 +40,8 @@ export interface BridgeServerDeps {
   calls?: CallRegistry;
   /** Schemas and topology as MCP resources, for callers with at least one role. */
   resources?: BridgeResources;
+  /** Lets clients run tool calls as MCP tasks (HTTP: a Redis store shared by all instances). */
+  taskStore?: BridgeTaskStore;
   serverName?: string;
   serverVersion?: string;
 }
@@ -62,8 +65,9 @@ export function argumentsDigest(args: unknown): string {
     .digest('hex');
 }
 
-function describeTool(tool: BridgeTool): Tool {
+function describeTool(tool: BridgeTool, tasks: boolean): Tool {
   return {
+    ...(tasks ? { execution: { taskSupport: 'optional' as const } } : {}),
     name: tool.name,
     ...(tool.title ? { title: tool.title } : {}),
     description: tool.description,
@@ -77,13 +81,21 @@ function describeTool(tool: BridgeTool): Tool {
 export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServerDeps): McpServer {
   const mcp = new McpServer(
     { name: deps.serverName ?? 'tributary-mcp-bridge', version: deps.serverVersion ?? '0.1.0' },
-    { capabilities: { tools: { listChanged: false } } },
+    {
+      capabilities: {
+        tools: { listChanged: false },
+        ...(deps.taskStore ? { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } : {}),
+      },
+      ...(deps.taskStore ? { taskStore: deps.taskStore } : {}),
+    },
   );
   // Reading the hub's shape is for people the policy gives some role; a role-less user sees nothing.
   if (deps.resources && identity.roles.length > 0) registerBridgeResources(mcp, deps.resources);
   const visible = () => deps.tools.filter((tool) => deps.policy.allows(identity.roles, tool.name));
 
-  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: visible().map(describeTool) }));
+  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: visible().map((tool) => describeTool(tool, deps.taskStore !== undefined)),
+  }));
 
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const name = request.params.name;
@@ -124,17 +136,27 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
       throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${name}: ${check.errorMessage}`);
     }
     const progressToken = request.params._meta?.progressToken;
-    // Aborted by the SDK (connection closed, stdio cancel) or by a cancel at any instance.
+    const taskStore = request.params.task ? deps.taskStore : undefined;
+    let taskId: string | undefined;
+    // Aborted by the SDK (connection closed, stdio cancel) or by a cancel at any instance. A task
+    // outlives its HTTP request, so only an explicit cancel (tasks/cancel) stops it.
     const cancelled = new AbortController();
     const abort = () => cancelled.abort();
-    extra.signal.addEventListener('abort', abort, { once: true });
-    if (extra.signal.aborted) abort();
-    const untrack = deps.calls?.track(identity.sessionId, extra.requestId, cancelled);
+    if (!taskStore) {
+      extra.signal.addEventListener('abort', abort, { once: true });
+      if (extra.signal.aborted) abort();
+    }
     const context: ToolCallContext = {
       identity,
       signal: cancelled.signal,
       correlationId,
       async progress(progress, total, message) {
+        // A task's client polls instead of listening: progress becomes the task's status message.
+        if (taskStore && taskId) {
+          const percent = total ? ` (${Math.round((progress / total) * 100)}%)` : '';
+          await taskStore.updateTaskStatus(taskId, 'working', `${message ?? 'working'}${percent}`);
+          return;
+        }
         if (progressToken === undefined) return;
         await extra.sendNotification({
           method: 'notifications/progress',
@@ -147,26 +169,42 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
         });
       },
     };
-    try {
-      const outcome = await tool.run(args, context);
-      await audit(outcome.isError ? 'failed' : 'succeeded', {});
-      const text = outcome.text ?? JSON.stringify(outcome.structuredContent ?? {});
-      return {
-        content: [{ type: 'text', text }],
-        ...(outcome.structuredContent ? { structuredContent: outcome.structuredContent } : {}),
-        ...(outcome.isError ? { isError: true } : {}),
-      };
-    } catch (err) {
-      const hubError = toHubError(err, 'TOOL_FAILED');
-      deps.logger.warn({ tool: name, user: identity.sub, err: hubError.toJSON() }, 'tool call failed');
-      await audit('failed', {
-        code: hubError.code,
-      });
-      return { content: [{ type: 'text', text: `${hubError.code}: ${hubError.message}` }], isError: true };
-    } finally {
-      untrack?.();
-      extra.signal.removeEventListener('abort', abort);
-    }
+    const execute = async (scope: string, key: string | number): Promise<CallToolResult> => {
+      const untrack = deps.calls?.track(scope, key, cancelled);
+      try {
+        const outcome = await tool.run(args, context);
+        await audit(outcome.isError ? 'failed' : 'succeeded', taskId ? { taskId } : {});
+        const text = outcome.text ?? JSON.stringify(outcome.structuredContent ?? {});
+        return {
+          content: [{ type: 'text', text }],
+          ...(outcome.structuredContent ? { structuredContent: outcome.structuredContent } : {}),
+          ...(outcome.isError ? { isError: true } : {}),
+        };
+      } catch (err) {
+        const hubError = toHubError(err, 'TOOL_FAILED');
+        deps.logger.warn({ tool: name, user: identity.sub, err: hubError.toJSON() }, 'tool call failed');
+        await audit('failed', { code: hubError.code });
+        return { content: [{ type: 'text', text: `${hubError.code}: ${hubError.message}` }], isError: true };
+      } finally {
+        untrack?.();
+        extra.signal.removeEventListener('abort', abort);
+      }
+    };
+    if (!taskStore) return await execute(identity.sessionId, extra.requestId);
+
+    const ttl = request.params.task?.ttl;
+    const task = await taskStore.createTask(
+      { ...(ttl ? { ttl } : {}), pollInterval: 500 },
+      extra.requestId,
+      request,
+    );
+    taskId = task.taskId;
+    const id = task.taskId;
+    void execute('task', id)
+      .then((result) => taskStore.storeTaskResult(id, result.isError ? 'failed' : 'completed', result))
+      .catch((err: unknown) => deps.logger.warn({ err, taskId: id }, 'task result not stored (cancelled?)'));
+    // The SDK's tools/call wrapper validates this as a CreateTaskResult when a task was asked for.
+    return { task } as unknown as CallToolResult;
   });
   return mcp;
 }

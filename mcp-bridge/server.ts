@@ -23,6 +23,7 @@ import type { Policy } from './policy.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import type { BridgeResources } from './resources.ts';
 import { createSessionStore, type SessionStore } from './sessions.ts';
+import { createRedisTaskStore } from './task-store.ts';
 import type { BridgeTool } from './tools.ts';
 
 /**
@@ -156,6 +157,17 @@ export function createBridgeHttpServer(
       callLimiter,
       calls,
       ...(deps.resources ? { resources: deps.resources } : {}),
+      ...(config.tasks
+        ? {
+            taskStore: createRedisTaskStore({
+              redis: deps.redis,
+              owner: identity.sub,
+              keyPrefix: config.redisKeyPrefix,
+              // Ownership was checked by the store; task ids are unguessable, so the id is the key.
+              onCancel: (taskId) => void calls.cancel('task', taskId),
+            }),
+          }
+        : {}),
     });
     await forwardCancellations(identity, message);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
