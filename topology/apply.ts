@@ -124,10 +124,13 @@ export function describePlan(plan: TopologyPlan, options: { prune?: boolean } = 
     );
   }
   for (const p of plan.addPartitions) lines.push(`add partitions ${p.topic}: ${p.from} -> ${p.to}`);
-  for (const name of plan.pruneCandidates) {
-    lines.push(
-      options.prune ? `delete ${name} (not declared)` : `not declared: ${name} (kept; --prune deletes it)`,
-    );
+  if (options.prune) {
+    for (const name of plan.pruneCandidates) lines.push(`delete ${name} (not declared)`);
+  } else if (plan.pruneCandidates.length > 0) {
+    // One line, not one per topic: a shared dev cluster can hold hundreds of test topics.
+    const shown = plan.pruneCandidates.slice(0, 5).join(', ');
+    const more = plan.pruneCandidates.length - 5;
+    lines.push(`not declared, kept (--prune deletes them): ${shown}${more > 0 ? `, and ${more} more` : ''}`);
   }
   for (const d of plan.drift) lines.push(`drift ${d.topic}: ${d.message}`);
   return lines;
