@@ -2,16 +2,20 @@ import { HubError, toHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Component, ComponentDeps } from '../../platform/declaration.ts';
 import {
+  createActionEmitter,
   createDeadLetterWriter,
   createEventConsumer,
   createMemoryIdempotencyStore,
+  createTopicIdempotencyStore,
   type EventConsumer,
   type HubContext,
+  type IdempotencyStore,
 } from '../../platform/index.ts';
 import { type Envelope, type HubEvent, newEnvelope } from '../../schemas/index.ts';
 import { type BlobStore, createLocalBlobStore } from '../blob-store/index.ts';
 import { createJobRunner, type JobRunner } from './job-runner.ts';
 import type { ProcessorBaseConfig } from './processor-config.ts';
+import { createResultReporter } from './result-action.ts';
 
 export const PROGRESS_TOPIC = 'media.job.progress';
 export const PROGRESS_TYPE = 'tributary.media.JobProgress';
@@ -83,6 +87,11 @@ export function createMediaService(
   let consumer: EventConsumer | undefined;
   let closed: Promise<void> | undefined;
   const counts = { results: 0, failedResults: 0 };
+  const groupId = config.groupId ?? `tributary.${options.name}`;
+  const results = createResultReporter(
+    createActionEmitter({ producer: hub.producer, source: options.name, topic: topic(config.actionsTopic) }),
+    options.name,
+  );
 
   const applyPause = () => {
     if (pausedBy.size > 0) consumer?.pause();
@@ -128,6 +137,7 @@ export function createMediaService(
     if (!spec) throw new HubError('PROCESSOR_UNKNOWN_TOPIC', `no job handles topic ${ctx.topic}`);
     const request = event.envelope;
     const jobLogger = logger.child({ command: spec.command, requestId: request.id });
+    const began = Date.now();
     const progress = async (stage: string, percent: number | null = null, message: string | null = null) => {
       try {
         await hub.producer.publish(topic(PROGRESS_TOPIC), [
@@ -145,7 +155,11 @@ export function createMediaService(
         (signal) => spec.handle(event.data, { signal, request, blobs, logger: jobLogger, progress }),
         ctx.signal,
       );
-      await publishResult(spec, request, { status: 'succeeded', error: null, ...body });
+      // The result and its audit action together: a failure of either retries the record.
+      await Promise.all([
+        publishResult(spec, request, { status: 'succeeded', error: null, ...body }),
+        results.report({ command: spec.command, request, data: event.data, durationMs: Date.now() - began }),
+      ]);
       counts.results += 1;
     } catch (err) {
       // Cut short by close(): not a failure of the request; the record is delivered again.
@@ -155,11 +169,20 @@ export function createMediaService(
       // an error no retry can fix, the caller gets a failed result and the record a DLQ entry.
       if (!error.retriable || ctx.attempt > config.retry.retries) {
         jobLogger.warn({ code: error.code, err: error }, 'job failed');
-        await publishResult(spec, request, {
-          status: 'failed',
-          error: { code: error.code, message: error.message, retriable: error.retriable },
-          ...spec.failed(event.data, error),
-        });
+        await Promise.all([
+          publishResult(spec, request, {
+            status: 'failed',
+            error: { code: error.code, message: error.message, retriable: error.retriable },
+            ...spec.failed(event.data, error),
+          }),
+          results.report({
+            command: spec.command,
+            request,
+            data: event.data,
+            error,
+            durationMs: Date.now() - began,
+          }),
+        ]);
         counts.failedResults += 1;
       }
       throw error;
@@ -171,14 +194,19 @@ export function createMediaService(
     async start() {
       if (closed) throw new HubError('PROCESSOR_CLOSED', `${options.name} is closed`);
       if (consumer) return;
+      // Durable by default: a request redelivered after a restart is not run (and billed) twice.
+      const idempotency: IdempotencyStore =
+        config.idempotency === 'topic'
+          ? createTopicIdempotencyStore({ kafka: hub.kafka, groupId, logger })
+          : createMemoryIdempotencyStore();
       consumer = createEventConsumer({
         kafka: hub.kafka,
         serde: hub.serde,
-        groupId: config.groupId ?? `tributary.${options.name}`,
+        groupId,
         topics: [...byTopic.keys()],
         handler: (event, ctx) => handle(event, ctx),
         deadLetters: createDeadLetterWriter({ producer: hub.producer }),
-        idempotency: createMemoryIdempotencyStore(),
+        idempotency,
         logger,
         concurrency: config.runner.maxConcurrent,
         retry: config.retry,

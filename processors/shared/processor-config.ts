@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { retryPolicySchema } from '../../platform/index.ts';
+import { ACTIONS_TOPIC, retryPolicySchema } from '../../platform/index.ts';
 import { jobRunnerSettingsSchema } from './job-runner.ts';
 
 /** Config every media processor shares: blob store, consumer group, pool, timeouts, breaker, retries. */
@@ -15,6 +15,16 @@ export const processorBaseConfigSchema = z.object({
   retry: retryPolicySchema
     .default(retryPolicySchema.parse({ retries: 3 }))
     .describe('Retries of a retriable failure before a failed result and a DLQ record'),
+  idempotency: z
+    .enum(['topic', 'memory'])
+    .default('topic')
+    .describe(
+      'Where applied request ids are kept: `topic` (durable, `_tributary.applied.<group>`, survives restarts) or `memory` (this process only)',
+    ),
+  actionsTopic: z
+    .string()
+    .default(ACTIONS_TOPIC)
+    .describe('Topic every result is reported to as a `processor.result` audit action (topicPrefix applies)'),
   topicPrefix: z
     .string()
     .default('')

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../core/logger.ts';
 import type { Component, ComponentDeclaration } from '../../platform/declaration.ts';
-import { createHubContext, DeadLetterHeaders, type HubContext } from '../../platform/index.ts';
+import {
+  ACTIONS_TOPIC,
+  appliedTopic,
+  createHubContext,
+  DeadLetterHeaders,
+  type HubContext,
+} from '../../platform/index.ts';
 import { type BlobStore, createLocalBlobStore } from '../../processors/blob-store/index.ts';
 import type { HubEvent } from '../../schemas/index.ts';
 import { testKafka } from '../support/kafka.ts';
@@ -48,9 +54,13 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
     kafkaSettings: settings,
     schemaLogTopic: uniqueName('schemas'),
   });
-  const topics = declarations.flatMap((d) =>
-    d.topics.flatMap((t) => [prefix + t.name, ...(t.deadLetter ? [`${prefix}${t.name}.dlq`] : [])]),
-  );
+  // Processors report every result to `<prefix>hub.actions` (topicPrefix applies to it too).
+  const topics = [
+    ...declarations.flatMap((d) =>
+      d.topics.flatMap((t) => [prefix + t.name, ...(t.deadLetter ? [`${prefix}${t.name}.dlq`] : [])]),
+    ),
+    prefix + ACTIONS_TOPIC,
+  ];
   const admin = hub.kafka.admin();
   await admin.connect();
   await admin.createTopics({
@@ -61,7 +71,10 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
   await admin.disconnect();
 
   const received: Received[] = [];
-  const watched = topics.filter((t) => t.endsWith('.res') || t.endsWith('.dlq') || t.endsWith('.progress'));
+  const watched = topics.filter(
+    (t) =>
+      t.endsWith('.res') || t.endsWith('.dlq') || t.endsWith('.progress') || t === prefix + ACTIONS_TOPIC,
+  );
   const watcher = hub.kafka.consumer({ groupId: uniqueName('watch'), maxWaitTimeInMs: 200 });
   await watcher.connect();
   await watcher.subscribe({ topics: watched, fromBeginning: true });
@@ -80,6 +93,8 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
   });
 
   const components: Component[] = [];
+  // Each processor keeps its applied request ids in `_tributary.applied.<group>`; removed on close.
+  const groups = new Set<string>();
   return {
     prefix,
     hub,
@@ -95,6 +110,7 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
         retry: { retries: 1, initialDelayMs: 50, maxDelayMs: 100 },
         ...overrides,
       });
+      groups.add((config as { groupId: string }).groupId);
       const component = declaration.create(config, { logger: silentLogger(), kafka: hub });
       components.push(component);
       await component.start();
@@ -129,7 +145,11 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
       await watcher.disconnect();
       const cleanup = hub.kafka.admin();
       await cleanup.connect();
-      await cleanup.deleteTopics({ topics }).catch(() => undefined);
+      const applied = [...groups].map(appliedTopic);
+      const existing = new Set(await cleanup.listTopics().catch(() => [] as string[]));
+      await cleanup
+        .deleteTopics({ topics: [...topics, ...applied.filter((t) => existing.has(t))] })
+        .catch(() => undefined);
       await cleanup.disconnect();
       await hub.close();
       await rm(blobDir, { recursive: true, force: true });
