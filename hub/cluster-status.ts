@@ -18,7 +18,9 @@ async function retained(admin: HubAdmin, topic: string): Promise<number> {
 
 /**
  * Reads the instance registry, counts every `*.dlq` topic and sums the lag of the consumer
- * groups the live instances report (every group on the cluster with `allGroups`).
+ * groups the live instances report (every group on the cluster with `allGroups`). It touches
+ * every DLQ topic, so give it an admin of its own: kafkajs keeps refreshing the metadata of
+ * topics it has seen and fails once one of them is deleted.
  */
 export async function readClusterStatus(options: {
   hub: HubContext;
@@ -31,12 +33,12 @@ export async function readClusterStatus(options: {
   const all = await readInstances({ hub: options.hub, topic: options.topic ?? INSTANCES_TOPIC });
   const instances = options.includeStale ? all : all.filter((i) => !i.stale);
   const topics = await admin.listTopicNames();
-  const deadLetters = await Promise.all(
-    topics
-      .filter((t) => t.endsWith('.dlq'))
-      .sort()
-      .map(async (topic) => ({ topic, records: await retained(admin, topic) })),
-  );
+  const deadLetters: ClusterStatus['deadLetters'] = [];
+  for (const topic of topics.filter((t) => t.endsWith('.dlq')).sort()) {
+    // A topic deleted since the listing is simply left out.
+    const records = await retained(admin, topic).catch(() => undefined);
+    if (records !== undefined) deadLetters.push({ topic, records });
+  }
   let groupIds: string[];
   if (options.allGroups) {
     groupIds = (await admin.listGroups())

@@ -58,6 +58,8 @@ export function registerUpCommands(program: Command, options: UpCommandOptions =
           ...(only ? { only } : {}),
           ...(opts.config ? { config: opts.config } : {}),
           ...(opts.demo === false ? { demo: false } : {}),
+          // Test isolation on a shared broker: every topic the hub creates gets this prefix.
+          ...(env.TRIBUTARY_TOPIC_PREFIX ? { topicPrefix: env.TRIBUTARY_TOPIC_PREFIX } : {}),
           onProgress: say,
         });
       } finally {
