@@ -73,6 +73,13 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
   const cancels: HubEvent<Record<string, unknown>>[] = [];
   let cancelReader: EventConsumer;
 
+  /** Waits until no call waits (the waiting entry goes right after the cancel is published). */
+  const settled = async (router: ReplyRouter | undefined) => {
+    const deadline = Date.now() + 10_000;
+    while ((router?.pending() ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return router?.pending();
+  };
+
   const cancelFor = async (externalIdOrTool: (c: HubEvent<Record<string, unknown>>) => boolean) => {
     const deadline = Date.now() + 20_000;
     while (!cancels.some(externalIdOrTool) && Date.now() < deadline)
@@ -179,7 +186,7 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     await cancelReader.start();
     const router = await newRouter(60_000);
     const tools: BridgeTool[] = toolsFromDeclarations([declaration], hub.catalog, router.runCommand);
-    fx = await startBridgeFixture({ toolCallsPerWindow: 1000 }, { tools });
+    fx = await startBridgeFixture({ toolCallsPerWindow: 1000, loginAttemptsPerWindow: 1000 }, { tools });
   });
 
   afterAll(async () => {
@@ -264,6 +271,66 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     ]);
   });
 
+  it('runs a call as an MCP task when the client asks: status with progress, result from any instance', async () => {
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const client = await fx.connect(alice.accessToken);
+    await client.listTools();
+    const kinds: string[] = [];
+    const statusMessages: string[] = [];
+    let taskId = '';
+    let final: Record<string, unknown> | undefined;
+    for await (const message of client.experimental.tasks.callToolStream(
+      { name: 'crm.contact.upsert', arguments: { externalId: 'ext-task', firstName: 'slow' } },
+      undefined,
+      { task: { ttl: 60_000 } },
+    )) {
+      kinds.push(message.type);
+      if (message.type === 'taskCreated') taskId = message.task.taskId;
+      if (message.type === 'taskStatus' && message.task.statusMessage)
+        statusMessages.push(message.task.statusMessage);
+      if (message.type === 'result') final = message.result.structuredContent as Record<string, unknown>;
+      if (message.type === 'error') throw message.error;
+    }
+    expect(kinds[0]).toBe('taskCreated');
+    expect(kinds.at(-1)).toBe('result');
+    expect(final).toMatchObject({ externalId: 'ext-task', message: 'hello slow' });
+    expect(statusMessages.every((m) => /^(fetch|write)/.test(m))).toBe(true);
+
+    // Another instance answers for the same user, from Redis; another user does not see the task.
+    const peerUrl = await fx.startPeer();
+    const elsewhere = await fx.connect(alice.accessToken, peerUrl);
+    expect((await elsewhere.experimental.tasks.getTask(taskId)).status).toBe('completed');
+    const stranger = await fx.connect((await fx.loginOk('bob', 'bob-secret-2')).accessToken, peerUrl);
+    await expect(stranger.experimental.tasks.getTask(taskId)).rejects.toThrow(/not found/i);
+  });
+
+  it('tasks/cancel stops a task and publishes a cancel event', async () => {
+    const alice = await fx.loginOk('alice', 'alice-secret-1');
+    const client = await fx.connect(alice.accessToken);
+    await client.listTools();
+    const before = cancels.length;
+    const stream = client.experimental.tasks.callToolStream(
+      { name: 'crm.account.upsert', arguments: { externalId: 'acc-task', name: 'T' } },
+      undefined,
+      { task: { ttl: 60_000 } },
+    );
+    const first = await stream.next();
+    expect(first.value?.type).toBe('taskCreated');
+    const taskId = first.value?.type === 'taskCreated' ? first.value.task.taskId : '';
+    await stream.return(undefined);
+    const peerUrl = await fx.startPeer();
+    const elsewhere = await fx.connect(alice.accessToken, peerUrl);
+    await elsewhere.experimental.tasks.cancelTask(taskId);
+    expect((await client.experimental.tasks.getTask(taskId)).status).toBe('cancelled');
+    const cancelled = await cancelFor(
+      (c) =>
+        cancels.indexOf(c) >= before &&
+        c.data.tool === 'crm.account.upsert' &&
+        c.data.reason === 'clientCancelled',
+    );
+    expect(cancelled.map((c) => c.envelope.actor)).toEqual(['alice']);
+  });
+
   it('gives each of 200 concurrent calls its own result', async () => {
     const alice = await fx.loginOk('alice', 'alice-secret-1');
     const client = await fx.connect(alice.accessToken);
@@ -329,6 +396,7 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
   it('notifications/cancelled from the SDK client aborts the call and publishes a cancel event', async () => {
     const alice = await fx.loginOk('alice', 'alice-secret-1');
     const client = await fx.connect(alice.accessToken);
+    const before = cancels.length;
     const abort = new AbortController();
     const call = client.callTool(
       { name: 'crm.account.upsert', arguments: { externalId: 'acc-2', name: 'Y' } },
@@ -339,12 +407,15 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     abort.abort('user pressed stop');
     await expect(call).rejects.toThrow();
     const mine = await cancelFor(
-      (c) => c.data.reason === 'clientCancelled' && c.data.tool === 'crm.account.upsert',
+      (c) =>
+        cancels.indexOf(c) >= before &&
+        c.data.reason === 'clientCancelled' &&
+        c.data.tool === 'crm.account.upsert',
     );
     expect(mine).toHaveLength(1);
     expect(mine[0]?.data).toMatchObject({ commandTopic: names.silentCmd });
     expect(mine[0]?.envelope.actor).toBe('alice');
-    expect(routers[0]?.pending()).toBe(0);
+    expect(await settled(routers[0])).toBe(0);
   });
 
   it('a cancel sent to another instance aborts the call where it runs, and only for the same session', async () => {
@@ -369,7 +440,7 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     expect(routers[0]?.pending()).toBe(1);
     expect((await postMcp(peerUrl, owner.accessToken, cancel('call-77'))).status).toBe(202);
     expect(await (await running).text()).toContain('TOOL_CANCELLED');
-    expect(routers[0]?.pending()).toBe(0);
+    expect(await settled(routers[0])).toBe(0);
     const mine = await cancelFor((c) => cancels.indexOf(c) >= before && c.data.reason === 'clientCancelled');
     expect(mine.map((c) => c.envelope.actor)).toEqual(['alice']);
   });
