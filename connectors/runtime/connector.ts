@@ -77,15 +77,17 @@ export function assembleConnector(
     topic: topicName(config, ACTIONS_TOPIC),
   });
   const deadLetters = createDeadLetterWriter({ producer: hub.producer });
+  // Every breaker change is an audit action: when a system failed and when it came back.
+  const breakerActions = [
+    ['open', 'open', 'failed'],
+    ['halfOpen', 'half-open', 'succeeded'],
+    ['close', 'closed', 'succeeded'],
+  ] as const;
   for (const endpoint of parts.http.pool.endpoints) {
-    for (const [event, outcome] of [
-      ['open', 'failed'],
-      ['halfOpen', 'succeeded'],
-      ['close', 'succeeded'],
-    ] as const) {
+    for (const [event, state, outcome] of breakerActions) {
       endpoint.breaker.on(event as 'open', () => {
         actions
-          .emit({ action: `connector.breaker.${event}`, actor: parts.name, resource: endpoint.url, outcome })
+          .emit({ action: `connector.breaker.${state}`, actor: parts.name, resource: endpoint.url, outcome })
           .catch((err: unknown) => logger.warn({ err }, 'could not emit a breaker action'));
       });
     }

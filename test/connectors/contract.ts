@@ -5,6 +5,7 @@ import { silentLogger } from '../../core/logger.ts';
 import type { FaultGate } from '../../demo/faults.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import {
+  ACTIONS_TOPIC,
   createHubContext,
   DeadLetterHeaders,
   deadLetterTopic,
@@ -225,6 +226,7 @@ export function runConnectorContract(subject: ContractSubject): void {
         const { prefix, make, collect } = await setup({ source: false, sinkRetries: 2 });
         const results = await collect(subject.command.resultTopic);
         const dlq = await collect(deadLetterTopic(subject.command.topic));
+        const actions = await collect(ACTIONS_TOPIC);
         const connector = make();
         await connector.start();
         const faults = subject.faults();
@@ -263,6 +265,20 @@ export function runConnectorContract(subject: ContractSubject): void {
           ),
         );
         expect(dlq.dead).toHaveLength(0);
+        // The audit hears of the breaker, the pause and every push.
+        await waitUntil(
+          'the actions arrive',
+          () => actions.events.filter((e) => e.data.action === 'connector.push').length >= 3,
+        );
+        const names = new Set(actions.events.map((e) => String(e.data.action)));
+        for (const a of [
+          'connector.breaker.open',
+          'connector.breaker.half-open',
+          'connector.breaker.closed',
+          'connector.sink.paused',
+        ]) {
+          expect(names).toContain(a);
+        }
         await connector.close();
       });
     }
@@ -275,6 +291,7 @@ export function runConnectorContract(subject: ContractSubject): void {
       const changeDlq = await collect(deadLetterTopic(subject.changeTopic));
       const results = await collect(subject.command.resultTopic);
       const cmdDlq = await collect(deadLetterTopic(subject.command.topic));
+      const actions = await collect(ACTIONS_TOPIC);
       const connector = make();
       await connector.start();
       await waitUntil(
@@ -286,6 +303,10 @@ export function runConnectorContract(subject: ContractSubject): void {
       expect(letter.info.stage).toBe('map');
       expect(letter.info.errorCode).toBe('MAPPING_FAILED');
       expect(letter.info.originalTopic).toBe(`${prefix}${subject.changeTopic}`);
+      expect(letter.info.errorMessage).toMatch(/from /);
+      await waitUntil('the failed batch is audited', () =>
+        actions.events.some((e) => e.data.action === 'connector.sync.batch' && e.data.outcome === 'failed'),
+      );
 
       // Commands: garbage bytes, one the system refuses, and a good one after them.
       await hub.producer.publishRaw(`${prefix}${subject.command.topic}`, [

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { crmConnector } from '../../connectors/crm/declaration.ts';
+import type { RunningConnector } from '../../connectors/runtime/connector.ts';
+import { changeEventId } from '../../connectors/runtime/event-id.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { createHubContext, type HubContext } from '../../platform/index.ts';
+import { testKafka } from '../support/kafka.ts';
+import { uniqueName } from '../support/names.ts';
+import { collectTopic, createDeclaredTopics } from './support/topics.ts';
+
+// Source offsets move only after Kafka acknowledged the batch; a change read again keeps its id.
+let crm: CrmServer;
+let hub: HubContext;
+
+beforeAll(async () => {
+  crm = await startCrmServer();
+});
+afterAll(async () => {
+  await hub?.close();
+  await crm?.close();
+});
+
+it('commits no offset for a batch Kafka refused, and re-reads changes with the same event ids', async () => {
+  const tk = testKafka();
+  hub = await createHubContext({ env: tk.env, schemaLogTopic: uniqueName('_tributary.schemas') });
+  for (let i = 0; i < 5; i++) crm.put('Account', { Name: `Offsets ${i}`, ExtId__c: `OFF-${i}` });
+  const prefix = `${uniqueName('offsets')}.`;
+  const offsetsTopic = uniqueName('_tributary.source-offsets');
+  const config = (crmConnector.config as unknown as { parse(v: unknown): never }).parse({
+    http: {
+      endpoints: { urls: [crm.url] },
+      auth: {
+        type: 'oauth2-client-credentials',
+        tokenUrl: `${crm.url}/services/oauth2/token`,
+        clientId: crm.clientId,
+        clientSecret: { value: crm.clientSecret },
+      },
+    },
+    entities: ['account'],
+    topicPrefix: prefix,
+    offsetsTopic,
+    sink: false,
+    pageSize: 2,
+  });
+  const make = () => crmConnector.create(config, { logger: silentLogger(), kafka: hub }) as RunningConnector;
+
+  // The event topic does not exist yet: publishing fails, so the cursor must not move.
+  const admin = tk.kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic: offsetsTopic,
+        numPartitions: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ],
+  });
+  await admin.disconnect();
+  const early = make();
+  await early.offsets.start();
+  await expect(early.source!.syncOnce()).rejects.toMatchObject({ retriable: expect.any(Boolean) });
+  expect(early.offsets.get('connector.crm/account')).toBeUndefined();
+  await early.close();
+
+  await createDeclaredTopics(tk.kafka, crmConnector as never, prefix, offsetsTopic);
+  const events = await collectTopic(tk.kafka, hub.serde, `${prefix}crm.account.changed`, uniqueName('c'));
+  const first = make();
+  await first.offsets.start();
+  await first.source!.syncOnce();
+  const rows = [...crm.records.get('Account')!.values()];
+  const last = rows[rows.length - 1]!;
+  expect(first.offsets.get('connector.crm/account')).toEqual({ stamp: last.SystemModstamp, key: last.Id });
+  // Reset to the beginning, as `tributary connectors offsets reset crm --to earliest` does.
+  await first.offsets.commit('connector.crm/account', null);
+  await first.source!.syncOnce();
+  await first.close();
+  const deadline = Date.now() + 20_000;
+  while (events.events.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await events.stop();
+  expect(events.events).toHaveLength(10);
+  const ids = events.events.map((e) => e.envelope.id);
+  expect(new Set(ids).size).toBe(5);
+  // Each change arrived twice (two partitions interleave, so compare counts, not order).
+  for (const id of new Set(ids)) expect(ids.filter((x) => x === id)).toHaveLength(2);
+  expect(new Set(ids)).toEqual(
+    new Set(rows.map((r) => changeEventId('crm', 'account', r.Id, r.SystemModstamp))),
+  );
+});
