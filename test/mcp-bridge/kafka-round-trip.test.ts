@@ -299,7 +299,11 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     // Another instance answers for the same user, from Redis; another user does not see the task.
     const peerUrl = await fx.startPeer();
     const elsewhere = await fx.connect(alice.accessToken, peerUrl);
-    expect((await elsewhere.experimental.tasks.getTask(taskId)).status).toBe('completed');
+    // The processor's progress became the task's status message (the last one stays).
+    expect(await elsewhere.experimental.tasks.getTask(taskId)).toMatchObject({
+      status: 'completed',
+      statusMessage: 'write (75%)',
+    });
     const stranger = await fx.connect((await fx.loginOk('bob', 'bob-secret-2')).accessToken, peerUrl);
     await expect(stranger.experimental.tasks.getTask(taskId)).rejects.toThrow(/not found/i);
   });
