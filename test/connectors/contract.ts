@@ -41,6 +41,8 @@ export interface ContractSubject {
   updateRecords(keys: string[]): Promise<void>;
   /** Creates a record the mapping must reject; returns its key. */
   createBadRecord(tag: string): Promise<string>;
+  /** Creates a record that maps but breaks the Avro schema (e.g. a decimal beyond its precision). */
+  createInvalidRecord?(tag: string): Promise<string>;
   /** Every key of the followed entity at the source, with its current modification stamp. */
   sourceState(): Promise<Map<string, string>>;
   command: {
@@ -285,6 +287,7 @@ export function runConnectorContract(subject: ContractSubject): void {
 
     it('sends malformed payloads and mapping errors to the DLQ with reasons while good records flow', async () => {
       const badKey = await subject.createBadRecord('bad');
+      const invalidKey = await subject.createInvalidRecord?.('bad');
       const goodKeys = await subject.createRecords(3, 'good');
       const { prefix, make, collect } = await setup();
       const changes = await collect(subject.changeTopic);
@@ -304,6 +307,14 @@ export function runConnectorContract(subject: ContractSubject): void {
       expect(letter.info.errorCode).toBe('MAPPING_FAILED');
       expect(letter.info.originalTopic).toBe(`${prefix}${subject.changeTopic}`);
       expect(letter.info.errorMessage).toMatch(/from /);
+      if (invalidKey) {
+        await waitUntil('the invalid record is dead-lettered', () =>
+          changeDlq.dead.some((d) => d.key === invalidKey),
+        );
+        const invalid = changeDlq.dead.find((d) => d.key === invalidKey)!;
+        expect(invalid.info.stage).toBe('validate');
+        expect(keysOf(changes).has(invalidKey)).toBe(false);
+      }
       await waitUntil('the failed batch is audited', () =>
         actions.events.some((e) => e.data.action === 'connector.sync.batch' && e.data.outcome === 'failed'),
       );

@@ -65,8 +65,16 @@ runConnectorContract({
     return crm.put('Account', { Name: `Bad ${tag}`, ExtId__c: `A-${tag}-${counter}`, AnnualRevenue: 'lots' })
       .Id;
   },
+  async createInvalidRecord(tag) {
+    counter += 1;
+    // Maps to a decimal string, but 10^17 is beyond the schema's decimal(18,2).
+    return crm.put('Account', { Name: `Huge ${tag}`, ExtId__c: `A-${tag}-${counter}`, AnnualRevenue: 1e17 })
+      .Id;
+  },
   async sourceState() {
-    const rows = [...crm.records.get('Account')!.values()].filter((r) => r.AnnualRevenue !== 'lots');
+    const rows = [...crm.records.get('Account')!.values()].filter(
+      (r) => r.AnnualRevenue !== 'lots' && r.AnnualRevenue !== 1e17,
+    );
     return new Map(rows.map((r) => [r.Id, r.SystemModstamp]));
   },
   command: {

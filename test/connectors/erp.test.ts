@@ -68,6 +68,17 @@ runConnectorContract({
     );
     return ID;
   },
+  async createInvalidRecord(tag) {
+    counter += 1;
+    const ID = `C-${tag}-${String(counter).padStart(6, '0')}`;
+    // Fits the ERP's Decimal(15,2)? No: 10^14 needs 17 digits; the event schema refuses it too.
+    await erp.db.run(
+      cds.ql.INSERT.into(Customers).entries([
+        { ID, name: 'Too rich', country: 'DE', creditLimit: '100000000000000' },
+      ]),
+    );
+    return ID;
+  },
   async sourceState() {
     const rows = (await erp.db.run(cds.ql.SELECT.from(Customers).columns('ID', 'modifiedAt'))) as {
       ID: string;
