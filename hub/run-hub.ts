@@ -36,7 +36,7 @@ export interface RunHubOptions {
   onProgress?: (line: string) => void;
   /** Declarations to host instead of the hub's (tests). */
   declarations?: readonly ComponentDeclaration[];
-  /** Test-only prefix of every topic the hub creates (components get their own via config). */
+  /** Test-only prefix of every topic the hub creates; handed to components with a `topicPrefix` key and the audit. */
   topicPrefix?: string;
 }
 
@@ -161,7 +161,15 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       for (const d of demo) say(`${d.title} at ${d.url}`);
     }
 
-    const prepared = await prepareSections({ config, env: hubEnv, demo, say, cleanups });
+    const prepared = await prepareSections({
+      config,
+      env: hubEnv,
+      demo,
+      say,
+      cleanups,
+      declarations,
+      ...(prefix ? { topicPrefix: prefix } : {}),
+    });
     hosted = await startComponents({
       declarations,
       enabled: config.enabled,
@@ -198,8 +206,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
         ? {
             mcp: {
               url: prepared.mcpUrl,
-              token:
-                'tributary mcp users add <name> --groups operators, then POST /auth/login (or `tributary mcp token <name>` in development)',
+              token: prepared.mcpToken ?? '',
             },
           }
         : {}),

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ANCHOR_TOPIC } from '../audit/anchors.ts';
 import { projectRoot } from '../kit/paths.ts';
 import { mcpBridgeDeclaration } from '../mcp-bridge/declaration.ts';
+import { ACTIONS_TOPIC } from '../platform/actions.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { hubDeclarations } from '../topology/declarations.ts';
 import type { HubConfig } from './config.ts';
 import { hubRunnerDeclaration } from './declaration.ts';
 import type { DemoSystem } from './demo-systems.ts';
 import { embeddedAuditSection, embeddedBridgeSection, provideRedis } from './embedded.ts';
+import { unknownKeys } from './zod-keys.ts';
 
 /** The hub's declarations, plus the runner's and the bridge's until topology/declarations.ts lists them. */
 export function defaultDeclarations(): readonly ComponentDeclaration[] {
@@ -37,6 +40,8 @@ export function hubVersion(): string {
 export interface PreparedSections {
   sections: Record<string, Record<string, unknown>>;
   mcpUrl?: string;
+  /** How a person gets a token for the bridge (development and login paths). */
+  mcpToken?: string;
   auditDir?: string;
 }
 
@@ -51,6 +56,9 @@ export async function prepareSections(options: {
   demo: readonly DemoSystem[];
   say: (line: string) => void;
   cleanups: Array<{ what: string; run: () => Promise<unknown> }>;
+  declarations: readonly ComponentDeclaration[];
+  /** Test isolation: the prefix the topology was applied with, handed to components that take one. */
+  topicPrefix?: string;
 }): Promise<PreparedSections> {
   const { config, env, say } = options;
   const sections: Record<string, Record<string, unknown>> = {};
@@ -59,6 +67,14 @@ export async function prepareSections(options: {
     let section = { ...(config.sections[name] ?? {}) };
     const demo = options.demo.find((d) => d.connector === name);
     if (demo && section.http === undefined) section = { ...demo.section, ...section };
+    const prefix = options.topicPrefix;
+    if (prefix) {
+      const declaration = options.declarations.find((d) => d.name === name);
+      const keys = unknownKeys.shapeKeys(declaration?.config);
+      if (keys.includes('topicPrefix')) section = { topicPrefix: prefix, ...section };
+      if (name === 'audit')
+        section = { topic: prefix + ACTIONS_TOPIC, anchorTopic: prefix + ANCHOR_TOPIC, ...section };
+    }
     if (name === 'audit') {
       section = await embeddedAuditSection(section, env, say);
       out.auditDir = String(section.dir);
@@ -72,6 +88,10 @@ export async function prepareSections(options: {
       const host = typeof section.host === 'string' ? section.host : '127.0.0.1';
       const port = typeof section.port === 'number' ? section.port : 7300;
       const path = typeof section.mcpPath === 'string' ? section.mcpPath : '/mcp';
+      const home = env.TRIBUTARY_HOME ? `TRIBUTARY_HOME=${env.TRIBUTARY_HOME} ` : '';
+      out.mcpToken =
+        `development: ${home}REDIS_URL=${redis.value} tributary mcp token --user <you>; ` +
+        `or ${home}tributary mcp users add <you> --groups admins, then POST /auth/login`;
       out.mcpUrl =
         typeof section.publicUrl === 'string'
           ? `${section.publicUrl}${path}`
