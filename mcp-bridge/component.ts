@@ -12,10 +12,10 @@ import { createLdapDirectory, ldapDirectoryConfig } from './directory/ldap.ts';
 import { createLocalUsersDirectory } from './directory/local-users.ts';
 import { createKafkaHubTools, hubTools, type KafkaHubTools } from './hub-tools.ts';
 import { createPolicy, defaultPolicy, loadPolicy, type Policy } from './policy.ts';
-import { createReplyRouter, type ReplyRouter } from './reply-router.ts';
+import { CANCEL_TOPIC, createReplyRouter, type ReplyRouter } from './reply-router.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from './server.ts';
 import type { BridgeTool } from './tools.ts';
-import { resolveCommands, toolsFromDeclarations } from './tools-from-declarations.ts';
+import { resolveCommands, toolsFromDeclarations, withTopicPrefix } from './tools-from-declarations.ts';
 
 /**
  * The whole bridge as one component: tools derived from every component's commands, the Kafka
@@ -41,6 +41,12 @@ export const mcpBridgeConfigSchema = bridgeConfigSchema.extend({
     .positive()
     .default(60_000)
     .describe('How long a tool call waits for its result'),
+  topicPrefix: z
+    .string()
+    .default('')
+    .describe(
+      'Prefix of every topic name, as the components are configured (tests isolate themselves with it)',
+    ),
 });
 export type McpBridgeConfig = z.infer<typeof mcpBridgeConfigSchema>;
 
@@ -109,23 +115,25 @@ export function createMcpBridge(
         (config.ldap ? createLdapDirectory(config.ldap) : createLocalUsersDirectory(config.usersFile));
       const emitter = createActionEmitter({ producer: deps.hub.producer, source: 'mcp-bridge' });
       const emitAction: EmitAction = deps.emitAction ?? ((action) => emitter.emit(action));
+      const declarations = withTopicPrefix(deps.declarations, config.topicPrefix);
       router = createReplyRouter({
         kafka: deps.hub.kafka,
         serde: deps.hub.serde,
         producer: deps.hub.producer,
-        resultTopics: resultTopicsOf(deps.declarations),
-        progressTopics: progressTopicsOf(deps.declarations),
+        resultTopics: resultTopicsOf(declarations),
+        progressTopics: progressTopicsOf(declarations),
+        cancelTopic: config.topicPrefix + CANCEL_TOPIC,
         timeoutMs: config.toolTimeoutMs,
         logger: deps.logger,
       });
       const topicSchemas = new Map(
-        deps.declarations.flatMap((d) => d.topics.map((t) => [t.name, t.valueSchema] as const)),
+        declarations.flatMap((d) => d.topics.map((t) => [t.name, t.valueSchema] as const)),
       );
       kafkaTools = createKafkaHubTools(deps.hub, topicSchemas);
       tools = [
         ...hubTools,
         ...kafkaTools.tools,
-        ...toolsFromDeclarations(deps.declarations, deps.hub.catalog, router.runCommand),
+        ...toolsFromDeclarations(declarations, deps.hub.catalog, router.runCommand),
       ];
       await router.start();
       http = createBridgeHttpServer(config, {

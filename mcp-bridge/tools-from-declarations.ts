@@ -25,6 +25,32 @@ export type CommandRunner = (
   context: ToolCallContext,
 ) => Promise<ToolOutcome>;
 
+/**
+ * The declarations with every topic name prefixed, as components do with their `topicPrefix`
+ * setting (tests isolate themselves this way; a hub may namespace its topics).
+ */
+export function withTopicPrefix(
+  declarations: readonly ComponentDeclaration<unknown>[],
+  prefix: string,
+): ComponentDeclaration<unknown>[] {
+  if (!prefix) return [...declarations];
+  return declarations.map((d) => ({
+    ...d,
+    topics: d.topics.map((t) => ({ ...t, name: prefix + t.name })),
+    produces: d.produces.map((t) => prefix + t),
+    consumes: d.consumes.map((t) => prefix + t),
+    ...(d.commands
+      ? {
+          commands: d.commands.map((c) => ({
+            ...c,
+            topic: prefix + c.topic,
+            resultTopic: prefix + c.resultTopic,
+          })),
+        }
+      : {}),
+  }));
+}
+
 /** Finds each declared command's topics and their value schemas; throws TOOLS_TOPIC_UNDECLARED when missing. */
 export function resolveCommands(declarations: readonly ComponentDeclaration<unknown>[]): ResolvedCommand[] {
   const topics = new Map(declarations.flatMap((d) => d.topics.map((t) => [t.name, t] as const)));
