@@ -87,6 +87,9 @@ describe('tributary connectors', () => {
     await c.run('connectors', 'offsets', 'list', '-c', configFile);
     expect(c.output()).toContain('connector.erp/customer -> {"stamp":"2026-02-01T00:00:00.000Z","key":""}');
     expect(c.output()).toMatch(/connector\.erp\/customer\t\{"stamp":"2026-02-01T00:00:00.000Z","key":""\}/);
+    await c.run('connectors', 'status', '-c', configFile);
+    expect(c.output()).toContain(`connector.erp: sink group ${groupId}`);
+    expect(c.output()).toContain('  customer: after 2026-02-01T00:00:00.000Z');
 
     // A running sink holds the consumer group: reset must refuse.
     const hub: HubContext = await createHubContext({

@@ -89,3 +89,54 @@ it('commits no offset for a batch Kafka refused, and re-reads changes with the s
     new Set(rows.map((r) => changeEventId('crm', 'account', r.Id, r.SystemModstamp))),
   );
 });
+
+it('restarts a failing stream by itself with backoff and catches up once the system answers', async () => {
+  const tk = testKafka();
+  hub ??= await createHubContext({ env: tk.env, schemaLogTopic: uniqueName('_tributary.schemas') });
+  const prefix = `${uniqueName('heal')}.`;
+  const offsetsTopic = uniqueName('_tributary.source-offsets');
+  await createDeclaredTopics(tk.kafka, crmConnector as never, prefix, offsetsTopic);
+  const config = (crmConnector.config as unknown as { parse(v: unknown): never }).parse({
+    http: {
+      endpoints: {
+        urls: [crm.url],
+        breaker: {
+          volumeThreshold: 100,
+          errorThresholdPercentage: 100,
+          resetTimeoutMs: 1_000,
+          rollingWindowMs: 10_000,
+        },
+      },
+      auth: {
+        type: 'oauth2-client-credentials',
+        tokenUrl: `${crm.url}/services/oauth2/token`,
+        clientId: crm.clientId,
+        clientSecret: { value: crm.clientSecret },
+      },
+      retry: { retries: 0 },
+    },
+    entities: ['account'],
+    topicPrefix: prefix,
+    offsetsTopic,
+    sink: false,
+    pollIntervalMs: 100,
+  });
+  crm.faults.inject({ kind: 'status', status: 503 }, 1_000, (req) => String(req.url).includes('/query'));
+  const connector = crmConnector.create(config, { logger: silentLogger(), kafka: hub }) as RunningConnector;
+  await connector.start();
+  const stream = () =>
+    (
+      connector.status().source as {
+        streams: { account: { failures: number; lastError: string | null; published: number } };
+      }
+    ).streams.account;
+  while (stream().failures < 2) await new Promise((r) => setTimeout(r, 50));
+  expect(stream().lastError).toMatch(/HTTP_UNAVAILABLE/);
+  crm.faults.clear();
+  const total = crm.records.get('Account')!.size;
+  const deadline = Date.now() + 20_000;
+  while (stream().published < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(stream().published).toBe(total);
+  expect(stream().lastError).toBeNull();
+  await connector.close();
+});
