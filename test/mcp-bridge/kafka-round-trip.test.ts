@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
 import { createMcpBridge } from '../../mcp-bridge/component.ts';
@@ -5,7 +8,6 @@ import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
 import { createReplyRouter, type ReplyRouter } from '../../mcp-bridge/reply-router.ts';
 import type { BridgeTool } from '../../mcp-bridge/tools.ts';
 import { toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
-import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import {
   createDeadLetterWriter,
   createEventConsumer,
@@ -18,6 +20,7 @@ import { testKafka } from '../support/kafka.ts';
 import { useTestLdap } from '../support/ldap.ts';
 import { uniqueName } from '../support/names.ts';
 import { type BridgeFixture, postMcp, startBridgeFixture } from './fixture.ts';
+import { roundTripDeclaration } from './roundtrip-declaration.ts';
 
 /**
  * Tool calls through a real Kafka: the bridge publishes the command event, a real consumer (a
@@ -34,38 +37,12 @@ const names = {
   progress: uniqueName('media.job.progress'),
 };
 
-const declaration = {
-  name: 'connector.crm-roundtrip',
-  kind: 'connector',
-  description: 'test',
-  topics: [
-    { name: names.cmd, description: 'cmd', valueSchema: 'tributary.crm.ContactUpsert' },
-    { name: names.res, description: 'res', valueSchema: 'tributary.crm.ContactUpsertResult' },
-    { name: names.silentCmd, description: 'cmd', valueSchema: 'tributary.crm.AccountUpsert' },
-    { name: names.silentRes, description: 'res', valueSchema: 'tributary.crm.AccountUpsertResult' },
-  ],
-  produces: [],
-  consumes: [],
-  commands: [
-    {
-      name: 'crm.contact.upsert',
-      description: 'Creates or updates a contact.',
-      topic: names.cmd,
-      resultTopic: names.res,
-      mutating: true,
-    },
-    {
-      name: 'crm.account.upsert',
-      description: 'Nobody answers this one.',
-      topic: names.silentCmd,
-      resultTopic: names.silentRes,
-      mutating: true,
-    },
-  ],
-} as unknown as ComponentDeclaration<unknown>;
+const declaration = roundTripDeclaration(names);
 
 describe('MCP tool calls round-trip through a real Kafka', () => {
   let hub: HubContext;
+  let hubEnv: NodeJS.ProcessEnv = {};
+  const schemaLogTopic = uniqueName('schemas');
   let responder: EventConsumer;
   let fx: BridgeFixture;
   const routers: ReplyRouter[] = [];
@@ -106,10 +83,11 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     const shared = testKafka({ clientId: uniqueName('mcp-bridge-test') });
     const env = { ...shared.env };
     delete env.SCHEMA_REGISTRY_URL;
+    hubEnv = env;
     hub = await createHubContext({
       env,
       kafkaSettings: shared.settings,
-      schemaLogTopic: uniqueName('schemas'),
+      schemaLogTopic,
     });
     const admin = hub.kafka.admin();
     await admin.connect();
@@ -333,6 +311,34 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
         c.data.reason === 'clientCancelled',
     );
     expect(cancelled.map((c) => c.envelope.actor)).toEqual(['alice']);
+  });
+
+  it('the SDK client over stdio calls a tool that round-trips through Kafka, as the operator', async () => {
+    const env = Object.fromEntries(
+      Object.entries({
+        ...hubEnv,
+        ROUNDTRIP_TOPICS: JSON.stringify(names),
+        SCHEMA_LOG_TOPIC: schemaLogTopic,
+      }).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(import.meta.dirname, 'stdio-kafka-server.ts')],
+      env,
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'stdio-agent', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const result = await client.callTool({
+        name: 'crm.contact.upsert',
+        arguments: { externalId: 'stdio-1', firstName: 'Pipe' },
+      });
+      expect(result.structuredContent).toMatchObject({ externalId: 'stdio-1', message: 'hello Pipe' });
+      expect(commands.find((c) => c.data.externalId === 'stdio-1')?.envelope.actor).toBe('ops');
+    } finally {
+      await client.close();
+    }
   });
 
   it('gives each of 200 concurrent calls its own result', async () => {
