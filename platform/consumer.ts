@@ -2,6 +2,8 @@ import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { HubError, toHubError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { HubEvent, Serde } from '../schemas/index.ts';
+import { type AssignmentHook, createAssignmentSeeker } from './consumer-assignment.ts';
+import { type BatchHandler, createBatchDelivery } from './consumer-batch.ts';
 import type { DeadLetterWriter } from './dead-letter.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { KafkaClient } from './kafka.ts';
@@ -39,7 +41,12 @@ export interface EventConsumerOptions {
   serde: Serde;
   groupId: string;
   topics: string[];
-  handler: EventHandler;
+  /** Applies one record at a time. Give exactly one of `handler` and `batchHandler`. */
+  handler?: EventHandler;
+  /** Applies one partition's records of a fetch at once (one durable write, one commit). */
+  batchHandler?: BatchHandler;
+  /** Seeks partitions to offsets kept outside Kafka after each join; `start()` waits for it. */
+  onAssigned?: AssignmentHook;
   deadLetters: DeadLetterWriter;
   /** Owned by the consumer: started on `start()`, closed on `close()`. */
   idempotency?: IdempotencyStore;
@@ -87,7 +94,13 @@ type Outcome = 'done' | 'interrupted';
 
 /** Creates an event consumer; see EventConsumer for its delivery guarantees. */
 export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
-  const { kafka, serde, groupId, topics, handler, deadLetters, idempotency } = options;
+  const { kafka, serde, groupId, topics, handler, batchHandler, deadLetters, idempotency } = options;
+  if (!handler === !batchHandler) {
+    throw new HubError(
+      'PLATFORM_CONFIG',
+      `consumer ${groupId} needs exactly one of handler and batchHandler`,
+    );
+  }
   const logger = (options.logger ?? silentLogger()).child({ groupId });
   const retry = retryPolicySchema.parse(options.retry ?? {});
   const closeTimeoutMs = options.closeTimeoutMs ?? 15_000;
@@ -108,8 +121,12 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   let started: Promise<void> | undefined;
   let closed: Promise<void> | undefined;
 
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  // Positions kept outside Kafka (onAssigned) are sought after every join, before records flow.
+  const seeker = createAssignmentSeeker(options.onAssigned, (target) => consumer.seek(target), logger);
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
     refreshIdempotency = true;
+    seeker.joined(event.payload.memberAssignment as Record<string, number[]>);
   });
   consumer.on(consumer.events.CRASH, (event) => {
     logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
@@ -132,6 +149,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 
   /** One record through decode, de-duplication, handler (with retries) and dead-lettering. */
   async function processRecord(
+    handler: EventHandler,
     position: RecordPosition,
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
@@ -200,6 +218,22 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     }
   }
 
+  const deliverBatch =
+    batchHandler &&
+    createBatchDelivery({
+      serde,
+      handler: batchHandler,
+      idempotency,
+      retry,
+      logger,
+      counts,
+      isPaused: () => paused,
+      stopping: stopping.signal,
+      aborting: aborting.signal,
+      deadLetter,
+      rememberApplied,
+    });
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (refreshIdempotency && idempotency?.refresh) {
@@ -213,6 +247,12 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     }
     // Every partition processed concurrently waits for the same catch-up.
     if (refreshing) await refreshing;
+    try {
+      await seeker.ready();
+    } catch (err) {
+      // This batch was fetched before the seek: it is not used; kafkajs retries after a restart.
+      throw toHubError(err, 'CONSUMER_ASSIGN', { topic: batch.topic, partition: batch.partition });
+    }
     let lastCommit = Date.now();
     const remembering: Promise<void>[] = [];
     const commit = async () => {
@@ -223,11 +263,26 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     };
     let failed = false;
     try {
+      if (deliverBatch) {
+        await deliverBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages,
+            heartbeat,
+            usable: () => isRunning() && !isStale(),
+            resolveOffset,
+          },
+          remembering,
+        );
+        return;
+      }
       for (const message of batch.messages) {
         // Unresolved records stay unresolved: kafkajs fetches again from the last resolved offset.
         if (!isRunning() || isStale() || paused || stopping.signal.aborted) break;
         const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-        if ((await processRecord(position, message, heartbeat, remembering)) === 'interrupted') break;
+        if ((await processRecord(handler!, position, message, heartbeat, remembering)) === 'interrupted')
+          break;
         resolveOffset(message.offset);
         if (Date.now() - lastCommit > commitEveryMs) await commit();
       }
@@ -268,7 +323,11 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     if (paused) consumer.pause(topics.map((topic) => ({ topic })));
     const joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
     await withTimeout(
-      joined,
+      joined
+        .then(() => seeker.ready())
+        .catch((err: unknown) => {
+          throw toHubError(err, 'CONSUMER_ASSIGN', { group: groupId });
+        }),
       joinTimeoutMs,
       () =>
         new HubError('KAFKA_GROUP_JOIN', `group ${groupId} got no assignment within ${joinTimeoutMs} ms`, {

@@ -15,6 +15,8 @@ export {
   type EventContext,
   type EventHandler,
 } from './consumer.ts';
+export type { AssignedPartition, AssignmentHook } from './consumer-assignment.ts';
+export type { BatchEvent, BatchHandler, PartitionContext } from './consumer-batch.ts';
 export {
   createDeadLetterWriter,
   type DeadLetter,
