@@ -12,6 +12,20 @@ export interface BenchBroker {
 }
 
 /**
+ * The JVM options Apache Kafka's own start script gives a broker (kafka-run-class.sh): the kit's
+ * quick-start defaults (C1 only, serial GC) suit tests, not a throughput measurement.
+ */
+export const benchBrokerJavaOptions = [
+  '-Xms1g',
+  '-Xmx1g',
+  '-server',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent',
+];
+
+/**
  * KAFKA_BROKERS when set (nothing is started or stopped); otherwise a single-node broker from
  * the local kit in its own temp folder on free ports, tied to this process by the kit's
  * watchdog so a killed benchmark leaves no JVM behind.
@@ -36,11 +50,12 @@ export async function benchBroker(log: (m: string) => void = (m) => console.erro
       ownerPid: process.pid,
       purgeOnOwnerExit: true,
       onProgress: log,
+      javaOptions: benchBrokerJavaOptions,
     });
     let stopped: Promise<void> | undefined;
     return {
       brokers: cluster.brokers,
-      origin: 'dedicated local broker (kit, 1 node)',
+      origin: `dedicated local broker (kit, 1 node, Kafka ${cluster.version}, JVM ${benchBrokerJavaOptions.slice(0, 2).join(' ')} G1GC)`,
       stop() {
         stopped ??= cluster.stop().finally(() => rm(dataDir, { recursive: true, force: true }));
         return stopped;
