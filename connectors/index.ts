@@ -7,7 +7,13 @@ export { type CrmConfig, crmConnector } from './crm/declaration.ts';
 export { type ErpConfig, erpConnector } from './erp/declaration.ts';
 export { type HrConfig, hrConnector } from './hr/declaration.ts';
 export type { RunningConnector } from './runtime/connector.ts';
-export { CONNECTOR_CONTROL_TOPIC, type ConnectorControl, createConnectorControl } from './runtime/control.ts';
+export {
+  CONNECTOR_CONTROL_TOPIC,
+  type ConnectorControl,
+  type ControlCommand,
+  type ControlRecord,
+  createConnectorControl,
+} from './runtime/control.ts';
 export {
   createSourceOffsetStore,
   SOURCE_OFFSETS_TOPIC,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import {
+  type ControlCommand,
   connectorDeclarations,
   createConnectorControl,
   createSourceOffsetStore,
@@ -110,29 +111,39 @@ export async function runConnectors(names: string[], options: RunConnectorsOptio
     logger,
     ...(options.controlTopic ? { topic: options.controlTopic } : {}),
   });
+  const create = (i: number) =>
+    declarations[i]!.create(configs[i]!, { logger, kafka: hub }) as RunningConnector;
+  // Last operator command per connector, applied to every instance (also one re-created on start).
+  const wanted = new Map<string, ControlCommand>();
+  const apply = (i: number) => {
+    const command = wanted.get(declarations[i]!.name);
+    if (command === 'pause') running[i]?.pause();
+    else if (command === 'resume') running[i]?.resume();
+  };
   try {
-    for (const [i, d] of declarations.entries()) {
-      const c = d.create(configs[i]!, { logger, kafka: hub }) as RunningConnector;
-      running.push(c);
-    }
     if (options.once) {
-      for (const c of running) {
-        await c.offsets.start();
-        await c.source?.syncOnce(options.signal);
+      for (const i of declarations.keys()) {
+        running[i] = create(i);
+        await running[i]!.offsets.start();
+        await running[i]!.source?.syncOnce(options.signal);
       }
       return;
     }
     await control.follow((record) => {
-      const target = running.find((_c, i) => declarations[i]!.name === record.connector);
-      if (!target) return;
+      const i = declarations.findIndex((d) => d.name === record.connector);
+      if (i < 0) return;
       logger.info(
         { connector: record.connector, command: record.command, actor: record.actor },
         'operator command',
       );
-      if (record.command === 'pause') target.pause();
-      else target.resume();
+      wanted.set(record.connector, record.command);
+      apply(i);
     });
-    for (const c of running) await c.start();
+    for (const i of declarations.keys()) {
+      running[i] = await startWithBackoff(() => create(i), declarations[i]!.name, logger, options.signal);
+      apply(i);
+    }
+    if (options.signal?.aborted) return;
     options.onStarted?.(running);
     await new Promise<void>((resolve) => {
       if (options.signal?.aborted) return resolve();
@@ -142,6 +153,33 @@ export async function runConnectors(names: string[], options: RunConnectorsOptio
     await Promise.allSettled(running.map((c) => c.close()));
     await control.close();
     if (!options.hub) await hub.close();
+  }
+}
+
+/**
+ * Starts a connector, retrying with exponential backoff while the start fails for a retriable
+ * reason (Kafka still booting, a topic being created), so `connectors run` outlives a slow cluster.
+ * Each try builds a fresh instance: a half-started one keeps its failed parts.
+ */
+async function startWithBackoff(
+  create: () => RunningConnector,
+  name: string,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<RunningConnector> {
+  for (let attempt = 1; ; attempt++) {
+    const c = create();
+    try {
+      await c.start();
+      return c;
+    } catch (err) {
+      await c.close().catch(() => undefined);
+      const retriable = err instanceof HubError && err.retriable;
+      if (!retriable || signal?.aborted) throw err;
+      const delayMs = Math.min(30_000, 500 * 2 ** (attempt - 1));
+      logger.warn({ connector: name, attempt, delayMs, err }, 'connector did not start; retrying');
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
   }
 }
 
