@@ -24,6 +24,9 @@ import type { CommandRunner, ResolvedCommand } from './tools-from-declarations.t
 export const CANCEL_TOPIC = 'mcp.tool.cancelled';
 export const CANCEL_EVENT_TYPE = 'tributary.mcp.ToolCancelled';
 
+/** Joins of the result topics tried before start() gives up. */
+const startAttempts = 5;
+
 export interface ReplyRouterOptions {
   kafka: KafkaClient;
   serde: Serde;
@@ -172,33 +175,44 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
         started = true;
         return;
       }
-      consumer = createEventConsumer({
-        kafka: options.kafka,
-        serde: options.serde,
-        groupId: `_tributary.mcp-bridge.replies.${instanceId}`,
-        topics,
-        handler,
-        deadLetters: createDeadLetterWriter({ producer: options.producer }),
-        // A new group per instance: start at the end, results of earlier calls are not ours.
-        fromBeginning: false,
-        maxWaitTimeMs: 200,
-        logger,
-      });
-      try {
-        await consumer.start();
-      } catch (err) {
-        await consumer.close().catch(() => undefined);
-        consumer = undefined;
-        throw new HubError(
-          'BRIDGE_RESULT_TOPICS',
-          `cannot follow the result topics: ${(err as Error).message}`,
-          {
-            retriable: true,
-            where: { topic: topics.join(',') },
-            hint: 'create the hub topics first (`tributary topology apply`) and check KAFKA_BROKERS',
-            cause: err,
-          },
-        );
+      const join = () =>
+        createEventConsumer({
+          kafka: options.kafka,
+          serde: options.serde,
+          groupId: `_tributary.mcp-bridge.replies.${instanceId}`,
+          topics,
+          handler,
+          deadLetters: createDeadLetterWriter({ producer: options.producer }),
+          // A new group per instance: start at the end, results of earlier calls are not ours.
+          fromBeginning: false,
+          maxWaitTimeMs: 200,
+          logger,
+        });
+      // A topic created moments ago may not be in every broker's metadata yet: retry a few times.
+      for (let attempt = 1; ; attempt++) {
+        consumer = join();
+        try {
+          await consumer.start();
+          break;
+        } catch (err) {
+          await consumer.close().catch(() => undefined);
+          consumer = undefined;
+          const retriable = err instanceof HubError && err.retriable;
+          if (retriable && attempt < startAttempts) {
+            await new Promise((r) => setTimeout(r, 500 * attempt));
+            continue;
+          }
+          throw new HubError(
+            'BRIDGE_RESULT_TOPICS',
+            `cannot follow the result topics: ${(err as Error).message}`,
+            {
+              retriable: true,
+              where: { topic: topics.join(',') },
+              hint: 'create the hub topics first (`tributary topology apply`) and check KAFKA_BROKERS',
+              cause: err,
+            },
+          );
+        }
       }
       started = true;
     },
