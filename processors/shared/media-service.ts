@@ -13,6 +13,7 @@ import {
 } from '../../platform/index.ts';
 import { type Envelope, type HubEvent, newEnvelope } from '../../schemas/index.ts';
 import { type BlobStore, createLocalBlobStore } from '../blob-store/index.ts';
+import { createLazyS3BlobStore } from './blob-store-choice.ts';
 import { createJobRunner, type JobRunner } from './job-runner.ts';
 import type { ProcessorBaseConfig } from './processor-config.ts';
 import { createResultReporter } from './result-action.ts';
@@ -80,7 +81,9 @@ export function createMediaService(
 ): MediaService {
   const hub = hubContextOf(deps, options.name);
   const logger = deps.logger.child({ processor: options.name });
-  const blobs = options.blobs ?? createLocalBlobStore(config.blobDir);
+  const blobs =
+    options.blobs ??
+    (config.blobS3 ? createLazyS3BlobStore(config.blobS3) : createLocalBlobStore(config.blobDir));
   const topic = (name: string) => `${config.topicPrefix}${name}`;
   const byTopic = new Map(specs.map((spec) => [topic(spec.requestTopic), spec]));
   const pausedBy = new Set<'pool' | 'breaker' | 'operator'>();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTIONS_TOPIC, retryPolicySchema } from '../../platform/index.ts';
+import { s3BlobStoreConfigSchema } from '../blob-store/s3-config.ts';
 import { jobRunnerSettingsSchema } from './job-runner.ts';
 
 /** Config every media processor shares: blob store, consumer group, pool, timeouts, breaker, retries. */
@@ -9,6 +10,9 @@ export const processorBaseConfigSchema = z.object({
     .string()
     .default(() => process.env.TRIBUTARY_BLOB_DIR ?? '.tributary/blobs')
     .describe('Folder of the local content-addressed blob store (TRIBUTARY_BLOB_DIR)'),
+  blobS3: s3BlobStoreConfigSchema
+    .optional()
+    .describe('S3-compatible blob store (bucket, endpoint, ...); replaces the local blobDir when set'),
   runner: jobRunnerSettingsSchema
     .default(jobRunnerSettingsSchema.parse({}))
     .describe('Pool, timeout and breaker'),
