@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
-import { envNameOf, loadHubConfig } from '../../hub/config.ts';
+import { loadHubConfig } from '../../hub/config.ts';
+import { envNameOf } from '../../hub/config-env.ts';
 import { defaultDeclarations } from '../../hub/run-support.ts';
 
 const declarations = defaultDeclarations();

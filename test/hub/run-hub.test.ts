@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANCHOR_TOPIC } from '../../audit/anchors.ts';
+import { registerStatusCommands } from '../../cli/commands/status.ts';
 import { HubError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { readClusterStatus } from '../../hub/cluster-status.ts';
@@ -134,6 +136,20 @@ describe('runHub', () => {
       expect(status.groups.map((g) => g.groupId)).toEqual(
         expect.arrayContaining([names.auditGroup, names.imageGroup]),
       );
+
+      // `tributary status` shows the same, as a table and as JSON.
+      let printed = '';
+      const program = new Command('tributary').exitOverride();
+      registerStatusCommands(program, { env: kafkaEnv, write: (text) => void (printed += text) });
+      await program.parseAsync(['status', '--topic', names.prefix + INSTANCES_TOPIC], { from: 'user' });
+      expect(printed).toMatch(new RegExp(`^${running.instanceId} .* ready .*processor\\.image,audit$`, 'm'));
+      expect(printed).toMatch(new RegExp(`^${running.instanceId} +audit +running +0 `, 'm'));
+      printed = '';
+      await program.parseAsync(['status', '--json', '--topic', names.prefix + INSTANCES_TOPIC], {
+        from: 'user',
+      });
+      const json = JSON.parse(printed) as { instances: { instanceId: string }[] };
+      expect(json.instances.map((i) => i.instanceId)).toContain(running.instanceId);
 
       // Three missed heartbeats (of 500 ms) later, a reader would call it stale.
       const later = await readInstances({
