@@ -14,6 +14,7 @@ export {
   type ControlRecord,
   createConnectorControl,
 } from './runtime/control.ts';
+export { connectorRuntimeDeclaration } from './runtime/declaration.ts';
 export {
   createSourceOffsetStore,
   SOURCE_OFFSETS_TOPIC,
