@@ -140,7 +140,12 @@ describe('runHub', () => {
       // `tributary status` shows the same, as a table and as JSON.
       let printed = '';
       const program = new Command('tributary').exitOverride();
-      registerStatusCommands(program, { env: kafkaEnv, write: (text) => void (printed += text) });
+      registerStatusCommands(program, {
+        env: kafkaEnv,
+        write: (text) => {
+          printed += text;
+        },
+      });
       await program.parseAsync(['status', '--topic', names.prefix + INSTANCES_TOPIC], { from: 'user' });
       expect(printed).toMatch(new RegExp(`^${running.instanceId} .* ready .*processor\\.image,audit$`, 'm'));
       expect(printed).toMatch(new RegExp(`^${running.instanceId} +audit +running +0 `, 'm'));
