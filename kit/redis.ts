@@ -68,14 +68,16 @@ export async function ensureDebianPackages(executable: string, packages: string[
     `tributary: ${executable} is missing; installing Debian packages ${packages.join(', ')}\n`,
   );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // The same lock scripts/system-deps.sh takes, so parallel installs never collide.
+  const aptLock = join(process.env.TMPDIR ?? tmpdir(), 'tributary-apt.lock');
   try {
-    await execFileAsync('flock', ['/tmp/apt.lock', 'apt-get', 'install', '-y', '-q', ...packages], {
+    await execFileAsync('flock', [aptLock, 'apt-get', 'install', '-y', '-q', ...packages], {
       env,
       timeout: 600_000,
     }).catch(async () => {
       // The package lists may be missing on a fresh machine: refresh them once, then retry.
-      await execFileAsync('flock', ['/tmp/apt.lock', 'apt-get', 'update', '-q'], { env, timeout: 600_000 });
-      await execFileAsync('flock', ['/tmp/apt.lock', 'apt-get', 'install', '-y', '-q', ...packages], {
+      await execFileAsync('flock', [aptLock, 'apt-get', 'update', '-q'], { env, timeout: 600_000 });
+      await execFileAsync('flock', [aptLock, 'apt-get', 'install', '-y', '-q', ...packages], {
         env,
         timeout: 600_000,
       });
