@@ -80,7 +80,7 @@ export async function benchConsumeProcessProduce(): Promise<BenchResult> {
   const started = performance.now();
   const smoke = smokeRun();
   const backlog = smoke ? 300 : 20_000;
-  const latencySeconds = smoke ? 2 : 20;
+  const latencySeconds = smoke ? 1 : 20;
   const partitions = 3;
   const broker = await benchBroker();
   const id = randomBytes(4).toString('hex');
@@ -154,7 +154,7 @@ export async function benchConsumeProcessProduce(): Promise<BenchResult> {
     const java = await runJavaEndToEnd({
       brokers: broker.brokers,
       topic: `bench.cpp.java.${id}`,
-      records: smoke ? 50 : 2_000,
+      records: smoke ? 20 : 2_000,
       recordSize: messageSize,
     });
     const p50 = percentile(latencies, 50);
@@ -174,7 +174,7 @@ export async function benchConsumeProcessProduce(): Promise<BenchResult> {
         acks: 'all (-1), idempotent producer',
         processor: `platform consumer (concurrency ${partitions}: partitions in parallel, events of a partition one by one), in-memory idempotency, DLQ writer; each event re-published with publish() before its offset is resolved`,
         'throughput phase': `backlog of ${backlog} events published first, then drained`,
-        reference: `Apache Kafka EndToEndLatency 4.1.2 (Java): produce one ${messageSize} B record (acks=all), consume it, next; ${smoke ? 50 : 2_000} records, one hop`,
+        reference: `Apache Kafka EndToEndLatency 4.1.2 (Java): produce one ${messageSize} B record (acks=all), consume it, next; ${smoke ? 20 : 2_000} records, one hop`,
         'latency phase': `${feedRate} events/s for ${latencySeconds} s (batches of ${perTick} every ${tickMs} ms); latency = output consumer receive time - input event time (same clock)`,
       },
       figures: [

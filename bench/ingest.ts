@@ -39,7 +39,10 @@ const rate = (r: Run) => r.events / r.seconds;
 const mib = (r: Run) => r.valueBytes / MiB / r.seconds;
 
 /** Items per order so the framed Avro value is closest to `target` bytes. */
-async function linesForSize(ctx: HubContext, target: number): Promise<{ lines: number; bytes: number }> {
+export async function linesForSize(
+  ctx: HubContext,
+  target: number,
+): Promise<{ lines: number; bytes: number }> {
   let best = { lines: 1, bytes: 0 };
   for (let lines = 1; lines < 100; lines += 1) {
     const framed = (await ctx.serde.encode(TOPIC, SCHEMA, salesOrderChanged(1, lines) as never)).length;
@@ -50,7 +53,7 @@ async function linesForSize(ctx: HubContext, target: number): Promise<{ lines: n
 }
 
 /** The connector loop: events made from source rows page by page, one page in flight. */
-async function publishLikeAConnector(
+export async function publishLikeAConnector(
   ctx: HubContext,
   topic: string,
   events: number,

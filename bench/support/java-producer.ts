@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ensureKafkaJars } from '../../kit/kafka/index.ts';
 
 /** The summary line of Apache Kafka's ProducerPerformance. */
@@ -13,6 +14,16 @@ export interface JavaProducerResult {
   p99Ms: number;
   /** The line itself, for the printed report. */
   line: string;
+}
+
+/** Peak resident memory (VmHWM) of a live process in MiB, from /proc (Linux); undefined elsewhere. */
+export function peakRssMiB(pid: number | 'self'): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const summary =
@@ -49,7 +60,9 @@ export interface JavaProducerOptions {
  * Runs `org.apache.kafka.tools.ProducerPerformance` from the kit's kafka-tools jar (the same
  * jars as the broker) with `--throughput -1`, acks=all and idempotence on.
  */
-export async function runJavaProducer(options: JavaProducerOptions): Promise<JavaProducerResult> {
+export async function runJavaProducer(
+  options: JavaProducerOptions,
+): Promise<JavaProducerResult & { peakRssMiB?: number }> {
   const libs = await ensureKafkaJars();
   const props = {
     'bootstrap.servers': options.brokers.join(','),
@@ -82,11 +95,19 @@ export async function runJavaProducer(options: JavaProducerOptions): Promise<Jav
   child.stderr.on('data', (chunk: Buffer) => {
     err += chunk.toString('utf8');
   });
+  // Its peak memory, read while it lives (the figure is gone once it exits).
+  let peak: number | undefined;
+  const watch = setInterval(() => {
+    if (child.pid) peak = peakRssMiB(child.pid) ?? peak;
+  }, 100);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
+    child.once('exit', () => clearInterval(watch));
     child.once('close', resolve);
   });
-  const result = parseProducerPerformance(out);
+  clearInterval(watch);
+  const parsed = parseProducerPerformance(out);
+  const result = parsed && peak !== undefined ? { ...parsed, peakRssMiB: peak } : parsed;
   if (code !== 0 || !result) {
     throw new Error(`ProducerPerformance failed (exit ${code}): ${`${out}\n${err}`.trim().slice(-2000)}`);
   }
