@@ -1,3 +1,5 @@
+import { portAcceptsConnections } from '../kit/redis.ts';
+
 /**
  * The demo ERP (OData v4 on SAP CAP), CRM (Salesforce-style REST) and HR (SCIM 2.0) systems
  * `tributary up` starts next to the hub, one per enabled connector, each on its connector's
@@ -91,12 +93,9 @@ export async function startDemoSystems(enabled: readonly string[]): Promise<Demo
   const started: DemoSystem[] = [];
   try {
     for (const spec of specs.filter((s) => enabled.includes(s.connector))) {
-      try {
-        started.push(await spec.start(spec.port));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-        started.push(await spec.start(0));
-      }
+      // Probe first: the demo servers do not report a taken port, they crash on it.
+      const taken = await portAcceptsConnections(spec.port);
+      started.push(await spec.start(taken ? 0 : spec.port));
     }
     return started;
   } catch (err) {

@@ -181,6 +181,37 @@ describe('runHub', () => {
     expect(groups.find((g) => g.groupId === names.imageGroup)?.members ?? 0).toBe(0);
   });
 
+  it('starts the demo system of an enabled connector and points the connector at it', async () => {
+    const names = isolated();
+    const running = await runHub({
+      env: names.env,
+      only: ['connector.crm'],
+      config: { components: { 'connector.crm': { groupId: uniqueName('hub-crm'), pollIntervalMs: 200 } } },
+      topicPrefix: names.prefix,
+      logger: silentLogger(),
+    });
+    try {
+      const demo = running.endpoints.demo.find((d) => d.title.includes('CRM'));
+      expect(demo?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      type CrmStatus = {
+        endpoints: { url: string }[];
+        source: { streams: Record<string, { lastSyncAt: unknown; lastError: unknown }> };
+      };
+      const crm = running.components.find((c) => c.name === 'connector.crm');
+      // Every stream syncs against the demo CRM with the demo's credentials, without an error.
+      const status = await until('every CRM stream to sync once', async () => {
+        const s = crm?.status() as CrmStatus;
+        const streams = Object.values(s.source.streams);
+        return streams.length > 0 && streams.every((t) => t.lastSyncAt !== null) ? s : undefined;
+      });
+      expect(status.endpoints.map((e) => e.url)).toEqual([demo?.url]);
+      for (const stream of Object.values(status.source.streams)) expect(stream.lastError).toBeNull();
+      expect((await get(`${running.endpoints.http}/readyz`)).status).toBe(200);
+    } finally {
+      await running.close();
+    }
+  });
+
   it('rejects naming the component that failed to start, and stops the ones it started', async () => {
     const names = isolated();
     const components = names.components({
