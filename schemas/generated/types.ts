@@ -1540,6 +1540,70 @@ export interface OpsComponentStatusChangedData {
   since?: null | number;
 }
 
+/**
+ * State of one component in the process.
+ *
+ * Avro: tributary.ops.InstanceComponentStatus
+ */
+export interface OpsInstanceComponentStatus {
+  /** Declared component name. */
+  name: string;
+  /** starting, running, failed or stopped. */
+  state: string;
+  /** Consumer groups the component reads with. */
+  groups: Array<string>;
+  /** Consumer-group lag summed over its partitions, when the component consumes. */
+  lag?: null | number;
+  /** Records sent to dead-letter topics since start, when counted. */
+  deadLettered?: null | number;
+  /** Circuit breaker states by path in the component's status (closed, halfOpen, open). */
+  breakers: Record<string, string>;
+  /** The component's own status() as JSON, for people and tools. */
+  statusJson: string;
+}
+
+/**
+ * A running hub process says it is alive and what it runs; the latest per instance is kept (compacted, keyed by instance id).
+ *
+ * Avro: tributary.ops.InstanceHeartbeat
+ */
+export interface OpsInstanceHeartbeat {
+  /** Common event metadata; subject is the instance id. */
+  envelope: Envelope;
+  /** The instance and the state of its components. */
+  data: OpsInstanceHeartbeatData;
+}
+
+/**
+ * One heartbeat of one hub process.
+ *
+ * Avro: tributary.ops.InstanceHeartbeatData
+ */
+export interface OpsInstanceHeartbeatData {
+  /** Unique id of the process, stable for its lifetime. */
+  instanceId: string;
+  /** Host name the process runs on. */
+  host: string;
+  /** Operating-system process id. */
+  pid: number;
+  /** Version of the Tributary build the process runs. */
+  version: string;
+  /** Declared names of the components the process runs. */
+  roles: Array<string>;
+  /** When the process started. */
+  startedAt: number;
+  /** When this heartbeat was taken. */
+  heartbeatAt: number;
+  /** Heartbeat interval; readers call an instance stale after three missed intervals. */
+  intervalMs: number;
+  /** starting, ready or stopping. */
+  state: string;
+  /** Base URL of the health and metrics endpoint, if served. */
+  httpUrl?: null | string;
+  /** Per-component state. */
+  components: Array<OpsInstanceComponentStatus>;
+}
+
 /** Every event record by Avro full name: what `Serde.encode(topic, name, value)` accepts. */
 export interface EventTypes {
   "tributary.audit.Action": AuditAction;
@@ -1573,6 +1637,7 @@ export interface EventTypes {
   "tributary.media.SpeechSynthesizeRequest": MediaSpeechSynthesizeRequest;
   "tributary.media.SpeechSynthesizeResult": MediaSpeechSynthesizeResult;
   "tributary.ops.ComponentStatusChanged": OpsComponentStatusChanged;
+  "tributary.ops.InstanceHeartbeat": OpsInstanceHeartbeat;
 }
 
 /** Latest catalog version of every schema. */
@@ -1610,6 +1675,7 @@ export const latestVersions = {
   "tributary.media.SpeechSynthesizeRequest": 1,
   "tributary.media.SpeechSynthesizeResult": 1,
   "tributary.ops.ComponentStatusChanged": 2,
+  "tributary.ops.InstanceHeartbeat": 1,
 } as const;
 
 /** Avro full name of an event. */
