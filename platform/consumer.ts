@@ -3,7 +3,7 @@ import { HubError, toHubError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { HubEvent, Serde } from '../schemas/index.ts';
 import { type AssignmentHook, createAssignmentSeeker } from './consumer-assignment.ts';
-import { type BatchHandler, createBatchDelivery } from './consumer-batch.ts';
+import { type BatchHandler, createBatchDelivery, type UndecodableHook } from './consumer-batch.ts';
 import type { DeadLetterWriter } from './dead-letter.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { KafkaClient } from './kafka.ts';
@@ -47,6 +47,8 @@ export interface EventConsumerOptions {
   batchHandler?: BatchHandler;
   /** Seeks partitions to offsets kept outside Kafka after each join; `start()` waits for it. */
   onAssigned?: AssignmentHook;
+  /** With `batchHandler` only: records that never decode go here, in order, instead of the DLQ. */
+  onUndecodable?: UndecodableHook;
   deadLetters: DeadLetterWriter;
   /** Owned by the consumer: started on `start()`, closed on `close()`. */
   idempotency?: IdempotencyStore;
@@ -62,6 +64,8 @@ export interface EventConsumerOptions {
   maxWaitTimeMs?: number;
   /** Longest wait in `start()` for the group to assign partitions. */
   joinTimeoutMs?: number;
+  /** Group session timeout (kafkajs default 30 s); heartbeats go every tenth of it. */
+  sessionTimeoutMs?: number;
 }
 
 export interface EventConsumerStatus {
@@ -101,6 +105,9 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       `consumer ${groupId} needs exactly one of handler and batchHandler`,
     );
   }
+  if (options.onUndecodable && !batchHandler) {
+    throw new HubError('PLATFORM_CONFIG', `consumer ${groupId}: onUndecodable needs a batchHandler`);
+  }
   const logger = (options.logger ?? silentLogger()).child({ groupId });
   const retry = retryPolicySchema.parse(options.retry ?? {});
   const closeTimeoutMs = options.closeTimeoutMs ?? 15_000;
@@ -109,6 +116,12 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     groupId,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 1_000,
+    ...(options.sessionTimeoutMs
+      ? {
+          sessionTimeout: options.sessionTimeoutMs,
+          heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
+        }
+      : {}),
   });
   const stopping = new AbortController();
   const aborting = new AbortController();
@@ -223,6 +236,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     createBatchDelivery({
       serde,
       handler: batchHandler,
+      onUndecodable: options.onUndecodable,
       idempotency,
       retry,
       logger,

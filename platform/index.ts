@@ -16,7 +16,7 @@ export {
   type EventHandler,
 } from './consumer.ts';
 export type { AssignedPartition, AssignmentHook } from './consumer-assignment.ts';
-export type { BatchEvent, BatchHandler, PartitionContext } from './consumer-batch.ts';
+export type { BatchEvent, BatchHandler, PartitionContext, UndecodableHook } from './consumer-batch.ts';
 export {
   createDeadLetterWriter,
   type DeadLetter,

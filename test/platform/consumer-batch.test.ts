@@ -189,6 +189,57 @@ describe('event consumer: batch handler and positions kept outside Kafka', () =>
     expect(third.applied).toEqual(['s-12']);
   }, 60_000);
 
+  it('onUndecodable takes undecodable records in offset order with the batches around them; a repeated event id in one fetch is handed once', async () => {
+    const topic = await freshTopic('undecodable');
+    const groupId = randomName('group');
+    const repeated = actionEvent('u-6');
+    await hub.producer.publish(
+      topic,
+      Array.from({ length: 5 }, (_, i) => actionEvent(`u-${i}`)),
+    );
+    await hub.producer.publishRaw(topic, [{ key: 'raw', value: Buffer.from('not avro') }]);
+    await hub.producer.publish(topic, [actionEvent('u-5'), repeated, actionEvent('u-7'), repeated]);
+    // One log for both callbacks: what an audit chain would append, in that order.
+    const log: string[] = [];
+    let hookFailures = 1;
+    const consumer = consumerOf(topic, groupId, {
+      batchHandler: async (events) => {
+        for (const { event, ctx } of events) log.push(`${ctx.offset}:${event.envelope.subject}`);
+      },
+      onUndecodable: async (record, position, error) => {
+        if (hookFailures-- > 0) throw new HubError('CHAIN_BUSY', 'busy', { retriable: true });
+        log.push(`${position.offset}:raw:${error.code}:${record.value?.toString()}`);
+      },
+    });
+    await consumer.start();
+    await waitUntil('all ten records settled', async () => (await committed(groupId, topic)) === '10');
+    await consumer.close();
+    expect(log).toEqual([
+      '0:u-0',
+      '1:u-1',
+      '2:u-2',
+      '3:u-3',
+      '4:u-4',
+      '5:raw:SERDE_BAD_MAGIC:not avro',
+      '6:u-5',
+      '7:u-6',
+      '8:u-7',
+    ]);
+    expect(await readTopic(hub.kafka, deadLetterTopic(topic))).toEqual([]);
+    expect(consumer.status()).toMatchObject({ processed: 8, duplicates: 1, deadLettered: 0 });
+    expect(() =>
+      createEventConsumer({
+        kafka: hub.kafka,
+        serde: hub.serde,
+        groupId,
+        topics: [topic],
+        deadLetters: createDeadLetterWriter({ producer: hub.producer }),
+        handler: async () => {},
+        onUndecodable: async () => {},
+      }),
+    ).toThrow(/onUndecodable needs a batchHandler/);
+  }, 60_000);
+
   it('refuses options with both or neither handler', () => {
     const base = { kafka: hub.kafka, serde: hub.serde, groupId: 'g', topics: ['t'] };
     const deadLetters = createDeadLetterWriter({ producer: hub.producer });
