@@ -6,6 +6,14 @@ import { hrConnector } from './hr/declaration.ts';
 export { type CrmConfig, crmConnector } from './crm/declaration.ts';
 export { type ErpConfig, erpConnector } from './erp/declaration.ts';
 export { type HrConfig, hrConnector } from './hr/declaration.ts';
+export {
+  connectorConfig,
+  findConnector,
+  parseResetTarget,
+  type RunConnectorsOptions,
+  readConnectorsConfig,
+  runConnectors,
+} from './runner.ts';
 export type { RunningConnector } from './runtime/connector.ts';
 export {
   CONNECTOR_CONTROL_TOPIC,

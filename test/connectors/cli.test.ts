@@ -3,12 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  parseResetTarget,
-  registerConnectorsCommands,
-  runConnectors,
-} from '../../cli/commands/connectors.ts';
-import type { RunningConnector } from '../../connectors/index.ts';
+import { registerConnectorsCommands } from '../../cli/commands/connectors.ts';
+import { parseResetTarget, type RunningConnector, runConnectors } from '../../connectors/index.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
-import { runConnectors } from '../../cli/commands/connectors.ts';
 import {
   connectorDeclarations,
   createConnectorControl,
   type RunningConnector,
+  runConnectors,
 } from '../../connectors/index.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { type DemoSystems, startDemoSystems } from '../../demo/index.ts';

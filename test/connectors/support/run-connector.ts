@@ -2,7 +2,7 @@
  * A connector in a process of its own, so a test can kill it with SIGKILL mid-sync.
  * Usage: node run-connector.ts <name> <config-file> <schema-log-topic>  (KAFKA_BROKERS from env)
  */
-import { runConnectors } from '../../../cli/commands/connectors.ts';
+import { runConnectors } from '../../../connectors/index.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createHubContext } from '../../../platform/index.ts';
 
