@@ -2,7 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubEvent, Serde } from '../schemas/index.ts';
-import type { EventContext } from './consumer.ts';
+import type { EventContext } from './consumer-types.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { RawHeaders, RawRecord, RecordPosition } from './records.ts';
 import { backoffDelay, type RetryPolicy, waitUnlessAborted } from './retry-policy.ts';
