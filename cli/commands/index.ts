@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAuditCommands } from './audit.ts';
+import { registerConnectorsCommands } from './connectors.ts';
 import { registerKafkaCommands } from './kafka.ts';
 import { registerMcpCommands } from './mcp.ts';
 import { registerProcessorsCommands } from './processors.ts';
@@ -13,6 +14,7 @@ export const commandGroups: RegisterCommands[] = [
   (program) => registerKafkaCommands(program),
   (program) => registerSchemasCommands(program),
   (program) => registerTopologyCommands(program),
+  (program) => registerConnectorsCommands(program),
   (program) => registerProcessorsCommands(program),
   (program) => registerAuditCommands(program),
   (program) => registerMcpCommands(program),
