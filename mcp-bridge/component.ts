@@ -4,14 +4,19 @@ import { HubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { createActionEmitter, type HubContext } from '../platform/index.ts';
-import type { EmitAction } from './auth/identity.ts';
-import { loadOrCreateSigningKey } from './auth/keys.ts';
+import type { Directory, EmitAction } from '../security/index.ts';
+import {
+  createLdapDirectory,
+  createLocalUsersDirectory,
+  createPolicy,
+  defaultPolicy,
+  ldapDirectoryConfig,
+  loadOrCreateSigningKey,
+  loadPolicy,
+  type Policy,
+} from '../security/index.ts';
 import { bridgeConfigSchema } from './config.ts';
-import type { Directory } from './directory/directory.ts';
-import { createLdapDirectory, ldapDirectoryConfig } from './directory/ldap.ts';
-import { createLocalUsersDirectory } from './directory/local-users.ts';
 import { createKafkaHubTools, hubTools, type KafkaHubTools } from './hub-tools.ts';
-import { createPolicy, defaultPolicy, loadPolicy, type Policy } from './policy.ts';
 import { CANCEL_TOPIC, createReplyRouter, type ReplyRouter } from './reply-router.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from './server.ts';
 import type { BridgeTool } from './tools.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowedAlgorithms } from './auth/jwt.ts';
+import { allowedAlgorithms } from '../security/index.ts';
 
 /** Configuration of the MCP bridge's HTTP side (security, limits, sessions). */
 export const bridgeConfigSchema = z.object({

@@ -13,10 +13,8 @@ import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/t
 import canonicalize from 'canonicalize';
 import { toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { BridgeIdentity, EmitAction } from './auth/identity.ts';
+import type { BridgeIdentity, EmitAction, Policy, RateLimiter } from '../security/index.ts';
 import type { CallRegistry } from './cancellations.ts';
-import type { Policy } from './policy.ts';
-import type { RateLimiter } from './rate-limit.ts';
 import { type BridgeResources, registerBridgeResources } from './resources.ts';
 import type { BridgeTaskStore } from './task-store.ts';
 import type { BridgeTool, ToolCallContext } from './tools.ts';

@@ -5,24 +5,28 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { type Authenticator, createAuthenticator } from './auth/authenticate.ts';
-import type { BridgeIdentity, EmitAction } from './auth/identity.ts';
-import { createTokenService, type TokenService } from './auth/jwt.ts';
+import type { BridgeIdentity, Directory, EmitAction, Policy } from '../security/index.ts';
 import {
+  type Authenticator,
+  type AuthRoutes,
   bearerChallenge,
+  createAuthenticator,
+  createAuthRoutes,
+  createRateLimiter,
+  createSessionStore,
+  createTokenService,
   protectedResourceMetadata,
+  readBody,
   resourceMetadataPath,
-} from './auth/resource-metadata.ts';
+  type SessionStore,
+  sendHubError,
+  sendJson,
+  type TokenService,
+} from '../security/index.ts';
 import { createCallRegistry } from './cancellations.ts';
 import { type BridgeConfig, bridgeConfigSchema } from './config.ts';
-import type { Directory } from './directory/directory.ts';
-import { readBody, sendHubError, sendJson } from './http.ts';
-import { type AuthRoutes, createAuthRoutes } from './login.ts';
 import { createBridgeMcpServer } from './mcp-server.ts';
-import type { Policy } from './policy.ts';
-import { createRateLimiter } from './rate-limit.ts';
 import type { BridgeResources } from './resources.ts';
-import { createSessionStore, type SessionStore } from './sessions.ts';
 import { createRedisTaskStore } from './task-store.ts';
 import type { BridgeTool } from './tools.ts';
 

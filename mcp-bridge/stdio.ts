@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { BridgeIdentity } from './auth/identity.ts';
+import type { BridgeIdentity } from '../security/index.ts';
 import { type BridgeServerDeps, createBridgeMcpServer } from './mcp-server.ts';
 
 /**

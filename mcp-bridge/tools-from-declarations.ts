@@ -1,7 +1,7 @@
 import { HubError } from '../core/errors.ts';
 import type { CommandDeclaration, ComponentDeclaration } from '../platform/declaration.ts';
 import type { SchemaCatalog } from '../schemas/index.ts';
-import { avroFieldToJsonSchema, type JsonSchema } from './avro-json-schema.ts';
+import { avroFieldToJsonSchema, type JsonSchema } from '../schemas/index.ts';
 import type { BridgeTool, ToolCallContext, ToolOutcome } from './tools.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { BridgeIdentity } from './auth/identity.ts';
-import type { JsonSchema } from './avro-json-schema.ts';
+import type { JsonSchema } from '../schemas/index.ts';
+import type { BridgeIdentity } from '../security/index.ts';
 
 /**
  * A tool the bridge offers over MCP. Tools derived from component declarations (see

@@ -35,6 +35,7 @@ export type { EmbeddedRegistryOptions } from './src/embedded-registry.ts';
 export { canonicalSchemaText, createEmbeddedRegistry, embeddedSchemaId } from './src/embedded-registry.ts';
 export type { Envelope, EnvelopeFields, HubEvent } from './src/envelope.ts';
 export { newEnvelope, newEvent } from './src/envelope.ts';
+export { avroFieldToJsonSchema, avroToJsonSchema, type JsonSchema } from './src/json-schema.ts';
 export { avscOptions } from './src/logical-types.ts';
 export { registryFromEnv } from './src/registry-from-env.ts';
 export type { DecodedEvent, EncodableValue, RecordLocation, Serde, SerdeOptions } from './src/serde.ts';

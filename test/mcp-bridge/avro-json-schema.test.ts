@@ -1,13 +1,14 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { describe, expect, it } from 'vitest';
+import { resolveCommands, toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
+import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import {
   avroFieldToJsonSchema,
   avroToJsonSchema,
   type JsonSchema,
-} from '../../mcp-bridge/avro-json-schema.ts';
-import { resolveCommands, toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
-import type { ComponentDeclaration } from '../../platform/declaration.ts';
-import { loadCatalog, newEnvelope } from '../../schemas/index.ts';
+  loadCatalog,
+  newEnvelope,
+} from '../../schemas/index.ts';
 
 const ajv = new AjvJsonSchemaValidator();
 const valid = (schema: JsonSchema, value: unknown) =>

@@ -1,5 +1,5 @@
-import { createPolicy } from '../../mcp-bridge/policy.ts';
 import type { BridgeTool } from '../../mcp-bridge/tools.ts';
+import { createPolicy } from '../../security/index.ts';
 
 /** Test tools: a lookup analysts may call, a change only admins may call. */
 export const testTools: BridgeTool[] = [

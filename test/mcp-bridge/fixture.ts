@@ -4,14 +4,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { silentLogger } from '../../core/logger.ts';
-import type { BridgeAction } from '../../mcp-bridge/auth/identity.ts';
-import { generateSigningKeyPem } from '../../mcp-bridge/auth/keys.ts';
 import type { bridgeConfigSchema } from '../../mcp-bridge/config.ts';
-import type { Directory } from '../../mcp-bridge/directory/directory.ts';
-import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
 import type { BridgeResources } from '../../mcp-bridge/resources.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from '../../mcp-bridge/server.ts';
 import type { BridgeTool } from '../../mcp-bridge/tools.ts';
+import type { BridgeAction, Directory } from '../../security/index.ts';
+import { createLdapDirectory, generateSigningKeyPem } from '../../security/index.ts';
 import { useTestLdap } from '../support/ldap.ts';
 import { useTestRedis } from '../support/redis.ts';
 import { testPolicy, testTools } from './fixture-tools.ts';

@@ -4,7 +4,6 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
 import { createMcpBridge } from '../../mcp-bridge/component.ts';
-import { createLdapDirectory } from '../../mcp-bridge/directory/ldap.ts';
 import { createReplyRouter, type ReplyRouter } from '../../mcp-bridge/reply-router.ts';
 import type { BridgeTool } from '../../mcp-bridge/tools.ts';
 import { toolsFromDeclarations } from '../../mcp-bridge/tools-from-declarations.ts';
@@ -16,6 +15,7 @@ import {
   type HubContext,
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
+import { createLdapDirectory } from '../../security/index.ts';
 import { testKafka } from '../support/kafka.ts';
 import { useTestLdap } from '../support/ldap.ts';
 import { uniqueName } from '../support/names.ts';

@@ -5,9 +5,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
 import { createRedisKit } from '../../kit/redis.ts';
-import { generateSigningKeyPem } from '../../mcp-bridge/auth/keys.ts';
-import { createLocalUsersDirectory } from '../../mcp-bridge/directory/local-users.ts';
 import { createBridgeHttpServer } from '../../mcp-bridge/server.ts';
+import { createLocalUsersDirectory, generateSigningKeyPem } from '../../security/index.ts';
 import {
   type BridgeFixture,
   listToolsBody,

@@ -8,9 +8,7 @@ import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerMcpCommands } from '../../cli/commands/mcp.ts';
-import { createTokenService } from '../../mcp-bridge/auth/jwt.ts';
-import { createLocalUsersDirectory } from '../../mcp-bridge/directory/local-users.ts';
-import { createSessionStore } from '../../mcp-bridge/sessions.ts';
+import { createLocalUsersDirectory, createSessionStore, createTokenService } from '../../security/index.ts';
 import { useTestRedis } from '../support/redis.ts';
 import { type BridgeFixture, startBridgeFixture } from './fixture.ts';
 

@@ -1,4 +1,4 @@
-import type { ActionInput } from '../../platform/index.ts';
+import type { ActionInput } from '../platform/index.ts';
 
 /** Who is calling the bridge, as proven by a verified token or by the operator at stdio start. */
 export interface BridgeIdentity {

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { HubError } from '../../core/errors.ts';
-import type { SessionStore } from '../sessions.ts';
+import { HubError } from '../core/errors.ts';
 import type { BridgeIdentity } from './identity.ts';
 import type { TokenService } from './jwt.ts';
+import type { SessionStore } from './sessions.ts';
 
 /**
  * Turns the `Authorization: Bearer` header of a request into a verified identity: the JWT must

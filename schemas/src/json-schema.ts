@@ -1,8 +1,8 @@
-import { HubError } from '../core/errors.ts';
-import type { AvroSchemaJson, AvroSchemaObject } from '../schemas/src/types.ts';
+import { HubError } from '../../core/errors.ts';
+import type { AvroSchemaJson, AvroSchemaObject } from './types.ts';
 
 /**
- * Avro schema -> JSON Schema (draft 2020-12), for MCP tool input and output schemas.
+ * Avro schema -> JSON Schema (draft 2020-12), for MCP tool schemas and the ingress OpenAPI document.
  * The JSON shape is the one the bridge speaks with agents, not Avro's JSON encoding:
  * - a union with null is an optional, nullable property (never the `{"string": ...}` wrapper);
  * - values look as the hub's serde holds them (schemas/src/logical-types.ts), so arguments go

@@ -16,15 +16,19 @@ export interface ResourceMetadata {
   scopes_supported: string[];
 }
 
-/** The metadata document for a bridge whose MCP endpoint is `resourceUrl`. */
-export function protectedResourceMetadata(resourceUrl: string, algorithm: string): ResourceMetadata {
+/** The metadata document for a protected resource (the bridge's MCP endpoint, the ingress API) at `resourceUrl`. */
+export function protectedResourceMetadata(
+  resourceUrl: string,
+  algorithm: string,
+  resourceName = 'Tributary MCP bridge',
+): ResourceMetadata {
   const origin = new URL(resourceUrl).origin;
   return {
     resource: resourceUrl,
     authorization_servers: [origin],
     bearer_methods_supported: ['header'],
     resource_signing_alg_values_supported: [algorithm],
-    resource_name: 'Tributary MCP bridge',
+    resource_name: resourceName,
     scopes_supported: [],
   };
 }

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { HubError } from '../../core/errors.ts';
+import { HubError } from '../core/errors.ts';
 import type { BridgeIdentity } from './identity.ts';
 
 /**

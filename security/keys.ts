@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { HubError } from '../../core/errors.ts';
+import { HubError } from '../core/errors.ts';
 
 /** A new P-256 private key as PKCS#8 PEM, for ES256 tokens. */
 export function generateSigningKeyPem(): string {
