@@ -1,6 +1,6 @@
 import { HubError } from '../core/errors.ts';
 import type { KafkaClient } from './kafka.ts';
-import { fromKafkaError } from './kafka-errors.ts';
+import { fromKafkaError, isTopicSettling } from './kafka-errors.ts';
 
 /** Settings for an internal topic the platform creates on first use. */
 export interface EnsureTopicOptions {
@@ -20,7 +20,7 @@ type Admin = ReturnType<KafkaClient['admin']>;
 /**
  * Waits until every partition of `topics` has a leader. kafkajs' own `waitForLeaders` gives up
  * on the first UNKNOWN_TOPIC_OR_PARTITION, which a busy broker answers for a moment after a
- * create; here that only means "not yet".
+ * create; here that and the other settling answers (isTopicSettling) only mean "not yet".
  */
 export async function waitForTopicLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -32,8 +32,7 @@ export async function waitForTopicLeaders(admin: Admin, topics: string[], timeou
       );
       if (ready && metadata.length === topics.length) return;
     } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') {
+      if (!isTopicSettling(err)) {
         throw fromKafkaError(err, 'KAFKA_TOPIC_METADATA', { topic: topics.join(',') });
       }
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { KafkaClient } from './kafka.ts';
+import { isTopicSettling } from './kafka-errors.ts';
 import type { RawHeaders } from './records.ts';
 
 /** One record of a followed topic, handed to `onRecord` in offset order per partition. */
@@ -70,8 +71,7 @@ export function createTopicFollower(options: TopicFollowerOptions): TopicFollowe
       offsets = await admin.fetchTopicOffsets(topic);
     } catch (err) {
       // Just created, or a leader moving: ask again until the deadline.
-      const type = (err as { type?: string }).type;
-      if (type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE') return false;
+      if (isTopicSettling(err)) return false;
       throw err;
     }
     return offsets.every(({ partition, high, low }) => {
