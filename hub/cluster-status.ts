@@ -16,6 +16,24 @@ async function retained(admin: HubAdmin, topic: string): Promise<number> {
   return offsets.reduce((sum, p) => sum + Number(BigInt(p.high) - BigInt(p.low)), 0);
 }
 
+/** Maps with at most `limit` calls in flight: a cluster may hold hundreds of DLQ topics. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /**
  * Reads the instance registry, counts every `*.dlq` topic and sums the lag of the consumer
  * groups the live instances report (every group on the cluster with `allGroups`). It touches
@@ -33,12 +51,15 @@ export async function readClusterStatus(options: {
   const all = await readInstances({ hub: options.hub, topic: options.topic ?? INSTANCES_TOPIC });
   const instances = options.includeStale ? all : all.filter((i) => !i.stale);
   const topics = await admin.listTopicNames();
-  const deadLetters: ClusterStatus['deadLetters'] = [];
-  for (const topic of topics.filter((t) => t.endsWith('.dlq')).sort()) {
+  const dlqTopics = topics.filter((t) => t.endsWith('.dlq')).sort();
+  const counted = await mapLimited(dlqTopics, 16, async (topic) => ({
+    topic,
     // A topic deleted since the listing is simply left out.
-    const records = await retained(admin, topic).catch(() => undefined);
-    if (records !== undefined) deadLetters.push({ topic, records });
-  }
+    records: await retained(admin, topic).catch(() => undefined),
+  }));
+  const deadLetters = counted.flatMap((d) =>
+    d.records === undefined ? [] : [{ topic: d.topic, records: d.records }],
+  );
   let groupIds: string[];
   if (options.allGroups) {
     groupIds = (await admin.listGroups())

@@ -2,24 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANCHOR_TOPIC } from '../audit/anchors.ts';
 import { projectRoot } from '../kit/paths.ts';
-import { mcpBridgeDeclaration } from '../mcp-bridge/declaration.ts';
 import { ACTIONS_TOPIC } from '../platform/actions.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { hubDeclarations } from '../topology/declarations.ts';
 import type { HubConfig } from './config.ts';
-import { hubRunnerDeclaration } from './declaration.ts';
 import type { DemoSystem } from './demo-systems.ts';
 import { embeddedAuditSection, embeddedBridgeSection, provideRedis } from './embedded.ts';
 import { unknownKeys } from './zod-keys.ts';
 
-/** The hub's declarations, plus the runner's and the bridge's until topology/declarations.ts lists them. */
+/** Every declared component of the hub (topology/declarations.ts). */
 export function defaultDeclarations(): readonly ComponentDeclaration[] {
-  const list: ComponentDeclaration[] = [...hubDeclarations];
-  if (!list.some((d) => d.name === hubRunnerDeclaration.name)) list.push(hubRunnerDeclaration);
-  if (!list.some((d) => d.name === 'mcp-bridge')) {
-    list.push(mcpBridgeDeclaration(() => list) as ComponentDeclaration);
-  }
-  return list;
+  return hubDeclarations;
 }
 
 let version: string | undefined;

@@ -3,15 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ANCHOR_TOPIC } from '../../audit/anchors.ts';
 import { registerStatusCommands } from '../../cli/commands/status.ts';
 import { HubError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { readClusterStatus } from '../../hub/cluster-status.ts';
-import { INSTANCES_TOPIC } from '../../hub/declaration.ts';
+import { hubRunnerDeclaration, INSTANCES_TOPIC } from '../../hub/declaration.ts';
 import { readInstances } from '../../hub/registry.ts';
 import { type RunningHub, runHub } from '../../hub/run-hub.ts';
 import { createHubAdmin, type HubAdmin } from '../../platform/admin.ts';
+import { declareComponent } from '../../platform/declaration.ts';
+import { hubDeclaration } from '../../platform/hub-declaration.ts';
 import {
   ACTIONS_TOPIC,
   createActionEmitter,
@@ -149,12 +152,6 @@ describe('runHub', () => {
       await program.parseAsync(['status', '--topic', names.prefix + INSTANCES_TOPIC], { from: 'user' });
       expect(printed).toMatch(new RegExp(`^${running.instanceId} .* ready .*processor\\.image,audit$`, 'm'));
       expect(printed).toMatch(new RegExp(`^${running.instanceId} +audit +running +0 `, 'm'));
-      printed = '';
-      await program.parseAsync(['status', '--json', '--topic', names.prefix + INSTANCES_TOPIC], {
-        from: 'user',
-      });
-      const json = JSON.parse(printed) as { instances: { instanceId: string }[] };
-      expect(json.instances.map((i) => i.instanceId)).toContain(running.instanceId);
 
       // Three missed heartbeats (of 500 ms) later, a reader would call it stale.
       const later = await readInstances({
@@ -210,6 +207,41 @@ describe('runHub', () => {
     } finally {
       await running.close();
     }
+  });
+
+  it('abandons a component that does not close within shutdownTimeoutMs and says so', async () => {
+    const names = isolated();
+    let release: (() => void) | undefined;
+    // A component stuck in close(), as one waiting on a hung external call would be.
+    const stuck = declareComponent({
+      name: 'test.stuck',
+      kind: 'processor',
+      description: 'Never finishes closing until the test lets it.',
+      config: z.object({}).describe('none'),
+      topics: [],
+      produces: [],
+      consumes: [],
+      create: () => ({
+        start: async () => undefined,
+        close: () =>
+          new Promise<void>((done) => {
+            release = done;
+          }),
+      }),
+    });
+    const running = await runHub({
+      env: names.env,
+      declarations: [hubDeclaration, hubRunnerDeclaration, stuck],
+      config: { shutdownTimeoutMs: 300, heartbeatIntervalMs: 500 },
+      demo: false,
+      topicPrefix: names.prefix,
+      logger: silentLogger(),
+    });
+    expect(running.components.map((c) => c.name)).toEqual(['hub', 'hub.runner', 'test.stuck']);
+    const outcome = await running.close('test');
+    expect(outcome.timedOut).toBe(true);
+    expect(running.components.find((c) => c.name === 'test.stuck')?.state()).toBe('stopping');
+    release?.();
   });
 
   it('rejects naming the component that failed to start, and stops the ones it started', async () => {
