@@ -11,6 +11,7 @@ import {
   type HubContext,
 } from '../../platform/index.ts';
 import { type BlobStore, createLocalBlobStore } from '../../processors/blob-store/index.ts';
+import { PROGRESS_TOPIC } from '../../processors/shared/media-service.ts';
 import type { HubEvent } from '../../schemas/index.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
@@ -54,12 +55,17 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
     kafkaSettings: settings,
     schemaLogTopic: uniqueName('schemas'),
   });
-  // Processors report every result to `<prefix>hub.actions` (topicPrefix applies to it too).
+  // Every processor reports results to `<prefix>hub.actions` and progress to the progress topic
+  // (declared by processor.speech): both must exist even when speech is not in the list, or each
+  // send waits out the producer's metadata retries first.
   const topics = [
-    ...declarations.flatMap((d) =>
-      d.topics.flatMap((t) => [prefix + t.name, ...(t.deadLetter ? [`${prefix}${t.name}.dlq`] : [])]),
-    ),
-    prefix + ACTIONS_TOPIC,
+    ...new Set([
+      ...declarations.flatMap((d) =>
+        d.topics.flatMap((t) => [prefix + t.name, ...(t.deadLetter ? [`${prefix}${t.name}.dlq`] : [])]),
+      ),
+      prefix + ACTIONS_TOPIC,
+      prefix + PROGRESS_TOPIC,
+    ]),
   ];
   const admin = hub.kafka.admin();
   await admin.connect();
