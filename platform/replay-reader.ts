@@ -43,9 +43,10 @@ export interface ReadRangeOptions {
 
 /**
  * Reads exact offset ranges of a topic, byte for byte. kafkajs has no manual partition
- * assignment, so the reader joins a throw-away consumer group of its own whose committed
- * offsets are set to the range starts before it joins (no seek race), never commits, and is
- * deleted afterwards. Resolves once every partition reached its `to`; rejects on abort.
+ * assignment, so the reader joins a throw-away consumer group of its own, seeks every partition
+ * to its range start, never commits, and deletes the group afterwards. Records outside a range
+ * are dropped, so a fetch that raced a seek is harmless. Resolves once every partition reached
+ * its `to`; rejects on abort (no `onBatch` is running by then).
  */
 export async function readRange(options: ReadRangeOptions): Promise<void> {
   const { kafka, topic, onBatch } = options;
@@ -68,6 +69,8 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
     maxBytes: 32 * 1024 * 1024,
   });
   let lastProgress = Date.now();
+  // Batches fetched before the seeks were given come from the log end: never count them.
+  let seeked = false;
   let failure: unknown;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
@@ -77,7 +80,7 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
   /** Moves a partition forward; pauses it and maybe finishes the read once its range is done. */
   const advance = (partition: number, next: bigint): void => {
     const state = pending.get(partition);
-    if (!state || next <= state.position) return;
+    if (!seeked || !state || next <= state.position) return;
     state.position = next;
     lastProgress = Date.now();
     if (state.position >= state.to) {
@@ -107,24 +110,20 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
 
   try {
     await admin.connect();
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: [...pending].map(([partition, s]) => ({ partition, offset: s.position.toString() })),
-    });
     await consumer.connect();
     // Batches made only of transaction markers never reach eachBatch, but still move the position.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const p = event.payload as { topic: string; partition: number; lastOffset: string };
       if (p.topic === topic) advance(p.partition, BigInt(p.lastOffset) + 1n);
     });
+    // A new group starts at the log end (fromBeginning false), so nothing is fetched before the seeks.
     await consumer.subscribe({ topics: [topic] });
-    await consumer.run({
+    const running = consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 4),
       eachBatch: async ({ batch, isRunning, isStale }) => {
         const state = pending.get(batch.partition);
-        if (!state || failure || !isRunning() || isStale()) return;
+        if (!seeked || !state || failure || !isRunning() || isStale()) return;
         const records: RangeRecord[] = [];
         for (const m of batch.messages) {
           const offset = BigInt(m.offset);
@@ -150,6 +149,14 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
         }
       },
     });
+    // run() creates the consumer group synchronously, so these seeks are in place before the
+    // group is even joined and the first fetch starts at the range start (kafkajs' own
+    // admin.setOffsets relies on the same; calling it here would cost seconds per read).
+    for (const [partition, state] of pending) {
+      consumer.seek({ topic, partition, offset: state.position.toString() });
+    }
+    seeked = true;
+    await running;
     await finished;
   } catch (err) {
     failure ??= err;
