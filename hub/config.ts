@@ -186,8 +186,10 @@ export async function loadHubConfig(options: LoadHubConfigOptions): Promise<HubC
     }
   }
   const enabled = options.declarations.map((d) => d.name).filter((n) => !requested || requested.includes(n));
-  for (const name of enabled)
+  // Sections of components not run this time are checked too: a typo should not wait for the day they run.
+  for (const name of new Set([...enabled, ...Object.keys(sections)])) {
     validateSection(byName.get(name) as ComponentDeclaration, sections[name] ?? {}, origin);
+  }
 
   const { components: _ignored, ...rest } = settings;
   return { ...rest, demo: options.demo === false ? false : settings.demo, sections, enabled };

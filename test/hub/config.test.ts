@@ -57,6 +57,12 @@ describe('hub config', () => {
     const err = await rejection({ file: { components: { audit: { segmentBytes: -5 } } } });
     expect(err.message).toMatch(/^component audit: bad value at "segmentBytes": .*/);
     expect(err.where.field).toBe('segmentBytes');
+    // Also in the section of a component this run leaves out.
+    const off = await rejection({
+      file: { components: { audit: { fsync: 'yes' } } },
+      only: ['processor.chart'],
+    });
+    expect(off.message).toMatch(/^component audit: bad value at "fsync"/);
     const port = await rejection({ file: { http: { port: 'nine' } } });
     expect(port.message).toContain('http.port');
   });
