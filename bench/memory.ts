@@ -68,7 +68,7 @@ export async function benchMemory(): Promise<BenchResult> {
         { label: 'Java ProducerPerformance (peak)', value: javaPeak, unit: 'MiB' },
       ],
       comparisons: [
-        { label: 'hub under ingest / Java producer peak RSS (lower is leaner)', ratio: loaded / javaPeak },
+        { label: 'hub under ingest / Java producer peak RSS', ratio: loaded / javaPeak, cost: true },
       ],
       notes: [
         'not yet `tributary up` with every component: that needs Redis and the demo systems; this is the hub plumbing every component shares, under the ingest load',

@@ -16,6 +16,10 @@ export interface Comparison {
   ratio: number;
   /** The issue's target for this ratio, when it sets one. */
   target?: number;
+  /** A cost such as latency or memory: printed as a multiple (`29x`), lower is better. */
+  cost?: boolean;
+  /** Shown in the summary of RESULTS.md (every ratio of a benchmark when none is marked). */
+  headline?: boolean;
 }
 
 export interface BenchResult {
@@ -38,6 +42,7 @@ export function formatNumber(value: number): string {
 
 /** A ratio as a percentage with its target, e.g. `83 % (target >= 70 %)`. */
 export function formatRatio(comparison: Comparison): string {
+  if (comparison.cost) return `${formatNumber(comparison.ratio)}x (lower is better)`;
   const pct = `${formatNumber(comparison.ratio * 100)} %`;
   if (comparison.target === undefined) return pct;
   const met = comparison.ratio >= comparison.target ? 'met' : 'BELOW';

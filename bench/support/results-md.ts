@@ -50,7 +50,8 @@ export function renderResults(summary: RunSummary): string {
       lines.push(`| ${o.name} | failed: ${cell(o.error ?? 'no result')} | |`);
       continue;
     }
-    for (const c of o.result.comparisons) {
+    const marked = o.result.comparisons.filter((c) => c.headline);
+    for (const c of marked.length > 0 ? marked : o.result.comparisons) {
       const target = c.target === undefined ? '' : c.ratio >= c.target ? 'met' : '**below**';
       lines.push(
         `| ${o.name}: ${cell(c.label)} | ${cell(formatRatio({ ...c, target: undefined }))} | ${c.target === undefined ? '' : `>= ${formatNumber(c.target * 100)} %: ${target}`} |`,
