@@ -32,6 +32,8 @@ export interface AuthRoutesDeps {
   logger: Logger;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
+  /** Resource named in the audit actions of logins (the component serving them); default `mcp-bridge`. */
+  auditResource?: string;
 }
 
 const loginBody = z.object({
@@ -40,8 +42,6 @@ const loginBody = z.object({
 });
 const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
 const logoutBody = z.object({ all: z.boolean().default(false) });
-
-const auditResource = 'mcp-bridge';
 
 async function readJson<T>(req: IncomingMessage, limit: number, schema: z.ZodType<T>): Promise<T> {
   const body = await readBody(req, limit);
@@ -71,6 +71,7 @@ export interface AuthRoutes {
 
 /** Builds the /auth/* handlers. Errors are thrown as HubError for the server to render. */
 export function createAuthRoutes(deps: AuthRoutesDeps): AuthRoutes {
+  const auditResource = deps.auditResource ?? 'mcp-bridge';
   const issue = (sub: string, roles: string[], sessionId: string, refreshToken: string) => {
     const access = deps.tokens.issue({ sub, roles, sessionId });
     return {
