@@ -8,6 +8,7 @@ import {
   createMemoryIdempotencyStore,
   createTopicIdempotencyStore,
   type EventConsumer,
+  fromKafkaError,
   type HubContext,
   type IdempotencyStore,
 } from '../../platform/index.ts';
@@ -90,6 +91,7 @@ export function createMediaService(
   let consumer: EventConsumer | undefined;
   let closed: Promise<void> | undefined;
   const counts = { results: 0, failedResults: 0 };
+  let progressTopicExists = true;
   const groupId = config.groupId ?? `tributary.${options.name}`;
   const results = createResultReporter(
     createActionEmitter({ producer: hub.producer, source: options.name, topic: topic(config.actionsTopic) }),
@@ -142,6 +144,7 @@ export function createMediaService(
     const jobLogger = logger.child({ command: spec.command, requestId: request.id });
     const began = Date.now();
     const progress = async (stage: string, percent: number | null = null, message: string | null = null) => {
+      if (!progressTopicExists) return;
       try {
         await hub.producer.publish(topic(PROGRESS_TOPIC), [
           {
@@ -192,11 +195,42 @@ export function createMediaService(
     }
   };
 
+  /**
+   * Results cannot be reported without the action topic: fail at start, not on every job. A
+   * missing progress topic only turns progress events off (each send would otherwise wait
+   * out the producer's metadata retries, holding up the job).
+   */
+  async function checkTopics(): Promise<void> {
+    const admin = hub.kafka.admin();
+    let existing: Set<string>;
+    try {
+      await admin.connect();
+      existing = new Set(await admin.listTopics());
+    } catch (err) {
+      throw fromKafkaError(err, 'KAFKA_ADMIN', { topic: topic(config.actionsTopic) });
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    const actions = topic(config.actionsTopic);
+    if (!existing.has(actions)) {
+      throw new HubError(
+        'PROCESSOR_TOPIC_MISSING',
+        `${options.name} reports every result to ${actions}, which does not exist`,
+        { where: { topic: actions }, hint: 'create the hub topics first: tributary topology apply' },
+      );
+    }
+    progressTopicExists = existing.has(topic(PROGRESS_TOPIC));
+    if (!progressTopicExists) {
+      logger.warn({ topic: topic(PROGRESS_TOPIC) }, 'progress topic does not exist; no progress events');
+    }
+  }
+
   return {
     runner,
     async start() {
       if (closed) throw new HubError('PROCESSOR_CLOSED', `${options.name} is closed`);
       if (consumer) return;
+      await checkTopics();
       // Durable by default: a request redelivered after a restart is not run (and billed) twice.
       const idempotency: IdempotencyStore =
         config.idempotency === 'topic'

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerProcessorsCommands } from '../../cli/commands/processors.ts';
 import { type HubError, UsageError } from '../../core/errors.ts';
+import { appliedTopic } from '../../platform/index.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitForTopics } from './kafka-harness.ts';
@@ -79,19 +80,19 @@ describe('tributary processors CLI', () => {
   it('runs a processor until told to stop', async () => {
     const out: string[] = [];
     const config = join(dir, 'chart.yaml');
-    // As after `tributary topology apply`: the request topic exists (under a test prefix).
+    // As after `tributary topology apply`: the request and action topics exist (under a test prefix).
     const prefix = `${uniqueName('cli')}.`;
+    const topics = [`${prefix}media.chart.render.req`, `${prefix}hub.actions`];
+    const groupId = uniqueName('group');
     const admin = testKafka().kafka.admin();
     await admin.connect();
     await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: `${prefix}media.chart.render.req`, numPartitions: 1, replicationFactor: -1 }],
+      // kafkajs' own wait gives up on the first UNKNOWN_TOPIC_OR_PARTITION of a busy broker.
+      waitForLeaders: false,
+      topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: -1 })),
     });
-    await waitForTopics(admin, [`${prefix}media.chart.render.req`]);
-    await writeFile(
-      config,
-      `topicPrefix: ${prefix}\ngroupId: ${uniqueName('group')}\nblobDir: ${join(dir, 'blobs')}\n`,
-    );
+    await waitForTopics(admin, topics);
+    await writeFile(config, `topicPrefix: ${prefix}\ngroupId: ${groupId}\nblobDir: ${join(dir, 'blobs')}\n`);
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => {
       stop = resolve;
@@ -102,7 +103,7 @@ describe('tributary processors CLI', () => {
     await expect.poll(() => out.join(''), { timeout: 30_000 }).toContain('processor.chart running');
     stop();
     await run;
-    await admin.deleteTopics({ topics: [`${prefix}media.chart.render.req`] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [...topics, appliedTopic(groupId)] }).catch(() => undefined);
     await admin.disconnect();
   }, 60_000);
 });

@@ -70,7 +70,8 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
   const admin = hub.kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs' own wait gives up on the first UNKNOWN_TOPIC_OR_PARTITION of a busy broker.
+    waitForLeaders: false,
     topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: -1 })),
   });
   await waitForTopics(admin, topics);

@@ -109,6 +109,15 @@ describe('processor results as audit actions, and durable idempotency, on a real
     await service.close();
   }, 60_000);
 
+  it('refuses to start when the action topic is missing, instead of failing every job', async () => {
+    const err = await h.start(imageProcessorDeclaration, { actionsTopic: uniqueName('no.actions') }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; hint?: string },
+    );
+    expect(err?.code).toBe('PROCESSOR_TOPIC_MISSING');
+    expect(err?.hint).toContain('topology apply');
+  });
+
   it('a request re-delivered with the same event id after a restart on the same group is not processed again', async () => {
     const groupId = uniqueName('group');
     const data = { image: await h.blobs.put(await grey(), 'image/png'), analyses: ['describe'] };
