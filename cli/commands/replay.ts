@@ -131,7 +131,7 @@ export function registerReplayCommands(program: Command, options: ReplayCommandO
     .option('--dry-run', 'print the plan and change nothing')
     .option('--id <id>', 'replay id (--into); default derived from the arguments, so a rerun resumes')
     .option('--resume <id>', 'continue an interrupted --into replay by its id')
-    .option('--concurrency <n>', 'source partitions read at once (--into)', '2')
+    .option('--concurrency <n>', 'source partitions read and written at once (--into)', '4')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',

@@ -1,12 +1,19 @@
 import { HubError, toHubError, UsageError } from '../../core/errors.ts';
 import { createOffsetAdmin } from '../../platform/group-offsets.ts';
-import type { ActionEmitter, HubContext, RawRecord } from '../../platform/index.ts';
+import {
+  type ActionEmitter,
+  createEventProducer,
+  type HubContext,
+  type RawRecord,
+} from '../../platform/index.ts';
 import { type PartitionRange, type RangeRecord, readRange } from '../../platform/replay-reader.ts';
 import type { CheckpointStore, ReplayCheckpoint } from './checkpoint.ts';
 import { type EventFilter, matchesFilter } from './filter.ts';
-import { ReplayHeaders, replayIdFor } from './headers.ts';
+import { replayIdFor } from './headers.ts';
 import { formatPosition, type PositionSpec, resolvePosition } from './positions.ts';
 import { writtenSinceCheckpoint } from './recover.ts';
+import { chunkRecords, replayRecord } from './replay-records.ts';
+import { createWriteGate } from './write-gate.ts';
 
 /** Progress of a running replay, reported after every handled batch. */
 export interface ReplayProgress {
@@ -32,7 +39,7 @@ export interface ReplayIntoOptions {
   actor: string;
   signal?: AbortSignal;
   onProgress?: (progress: ReplayProgress) => void;
-  /** Source partitions read at once. */
+  /** Source partitions read and written at once (one producer each); 4 by default. */
   concurrency?: number;
   /** How often progress is checkpointed; the resume is exact whatever the interval. */
   checkpointIntervalMs?: number;
@@ -44,7 +51,7 @@ export interface ReplayResult {
   resumed: boolean;
   /** Records the replay has written into the target, over all its runs. */
   written: number;
-  /** Source offsets in the range (a dry run with a filter: records that would be written). */
+  /** Source offsets in the range [from, to), over all partitions. */
   total: number;
   /** Records a dry run would write (equal to total without a filter). */
   matching?: number;
@@ -52,16 +59,6 @@ export interface ReplayResult {
   /** `same`: record i of source partition p goes to target partition p; `by-key`: the key decides. */
   partitioning: 'same' | 'by-key';
   durationMs: number;
-}
-
-// One produce request stays well below the broker's default 1 MiB message.max.bytes.
-const maxChunkBytes = 512 * 1024;
-const maxChunkRecords = 5000;
-
-function recordSize(r: RangeRecord): number {
-  let size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
-  for (const [name, v] of Object.entries(r.headers)) size += name.length + String(v ?? '').length;
-  return size;
 }
 
 const sum = (ranges: PartitionRange[], next: Record<string, string>) =>
@@ -78,6 +75,7 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
   const { hub, topic, into, checkpoints } = options;
   const started = Date.now();
   const filter = options.filter ?? { types: [] };
+  const concurrency = Math.max(1, options.concurrency ?? 4);
   if (topic === into) throw new UsageError('--into must name another topic than --topic');
   const admin = createOffsetAdmin(hub.kafka);
   await admin.start();
@@ -159,20 +157,22 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
       };
     }
     const cp: ReplayCheckpoint = checkpoint;
+    // A resumed replay keeps the filter it started with, whatever this call says.
+    const keep: EventFilter = { types: cp.filter };
     const total = result('finished', cp).total;
     const progress = () =>
       options.onProgress?.({ scanned: sum(cp.ranges, cp.next), total, written: cp.written });
 
     if (options.dryRun) {
       let matching = 0;
-      if (filter.types.length > 0) {
+      if (keep.types.length > 0) {
         await readRange({
           kafka: hub.kafka,
           topic,
           ranges: cp.ranges,
           ...(options.signal ? { signal: options.signal } : {}),
           onBatch: async (partition, records, next) => {
-            for (const r of records) if (await matchesFilter(filter, { topic, ...r }, hub.serde)) matching++;
+            for (const r of records) if (await matchesFilter(keep, { topic, ...r }, hub.serde)) matching++;
             cp.next[String(partition)] = next;
             progress();
           },
@@ -205,8 +205,8 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
 
     let lastSave = Date.now();
     const saveCheckpoint = async (status: ReplayCheckpoint['status']) => {
-      // Every write of this replay is acknowledged here (writes are serialised), so the target's
-      // ends now are past everything `next` and `written` count.
+      // Called with no write in flight (the gate's exclusive side): the target's ends now are
+      // past everything `next` and `written` count, and later writes land after them.
       const ends = await admin.bounds(into);
       cp.targetMarks = Object.fromEntries(ends.map((e) => [String(e.partition), e.high]));
       cp.status = status;
@@ -216,44 +216,34 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
     };
     await saveCheckpoint('running');
 
-    // One write at a time: reads of several partitions overlap, writes and checkpoints do not.
-    let writes: Promise<void> = Promise.resolve();
+    // One idempotent producer per lane: a lane sends one request at a time (order per partition
+    // across retries), several lanes keep several requests in flight.
+    const lanes = Array.from({ length: concurrency }, () =>
+      createEventProducer({ kafka: hub.kafka, serde: hub.serde, logger: hub.logger }),
+    );
+    const gate = createWriteGate();
     let broken = false;
     const interval = options.checkpointIntervalMs ?? 1000;
     const copyBatch = async (partition: number, records: RangeRecord[], next: string) => {
       const already = skip.get(partition);
       const out: RawRecord[] = [];
-      let bytes = 0;
-      const flush = async () => {
-        if (out.length === 0) return;
-        await hub.producer.publishRaw(into, out.splice(0));
-        bytes = 0;
-      };
-      let kept = 0;
       for (const r of records) {
         if (already?.has(r.offset)) continue;
-        if (!(await matchesFilter(filter, { topic, ...r }, hub.serde))) continue;
-        out.push({
-          key: r.key,
-          value: r.value,
-          headers: {
-            ...r.headers,
-            [ReplayHeaders.originalTopic]: topic,
-            [ReplayHeaders.originalPartition]: String(partition),
-            [ReplayHeaders.originalOffset]: r.offset,
-            [ReplayHeaders.id]: id,
-          },
-          timestamp: r.timestamp,
-          ...(partitioning === 'same' ? { partition } : {}),
-        });
-        kept++;
-        bytes += recordSize(r);
-        if (bytes >= maxChunkBytes || out.length >= maxChunkRecords) await flush();
+        if (!(await matchesFilter(keep, { topic, ...r }, hub.serde))) continue;
+        out.push(replayRecord(r, { topic, replayId: id, keepPartition: partitioning === 'same' }));
       }
-      await flush();
-      cp.next[String(partition)] = next;
-      cp.written += kept;
-      if (Date.now() - lastSave >= interval) await saveCheckpoint('running');
+      const lane = lanes[partition % lanes.length] ?? hub.producer;
+      await gate.shared(async () => {
+        if (broken) return;
+        for (const chunk of chunkRecords(out)) await lane.publishRaw(into, chunk);
+        cp.next[String(partition)] = next;
+        cp.written += out.length;
+      });
+      if (Date.now() - lastSave >= interval) {
+        await gate.exclusive(async () => {
+          if (!broken && Date.now() - lastSave >= interval) await saveCheckpoint('running');
+        });
+      }
       progress();
     };
 
@@ -262,24 +252,25 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
         kafka: hub.kafka,
         topic,
         ranges: cp.ranges.map((r) => ({ ...r, from: cp.next[String(r.partition)] ?? r.from })),
-        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        concurrency,
         ...(options.signal ? { signal: options.signal } : {}),
         logger: hub.logger,
-        onBatch: (partition, records, next) => {
+        onBatch: async (partition, records, next) => {
           // After a failed write nothing more is written: the resume starts from a clean edge.
-          const step = writes.then(() => (broken ? undefined : copyBatch(partition, records, next)));
-          writes = step.catch(() => {
+          if (broken) return;
+          try {
+            await copyBatch(partition, records, next);
+          } catch (err) {
             broken = true;
-          });
-          return step;
+            throw err;
+          }
         },
       });
-      await writes;
-      await saveCheckpoint('finished');
+      await gate.exclusive(() => saveCheckpoint('finished'));
     } catch (err) {
-      await writes;
-      // Best effort: if this save fails too, the resume still finds the writes in the target.
-      await saveCheckpoint('running').catch(() => undefined);
+      // readRange returns only once no batch is being handled; this save waits for nothing.
+      // Best effort: if it fails too, the resume still finds the writes in the target.
+      await gate.exclusive(() => saveCheckpoint('running')).catch(() => undefined);
       const error = toHubError(err, 'REPLAY_FAILED', { topic });
       await audit('replay.finished', 'failed', {
         written: cp.written,
@@ -287,6 +278,8 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
         error: options.signal?.aborted ? 'INTERRUPTED' : error.code,
       })?.catch(() => undefined);
       throw err;
+    } finally {
+      await Promise.all(lanes.map((lane) => lane.close().catch(() => undefined)));
     }
     await audit('replay.finished', 'succeeded', {
       written: cp.written,
