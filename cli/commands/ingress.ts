@@ -1,0 +1,201 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { HubError, UsageError } from '../../core/errors.ts';
+import { createLogger } from '../../core/logger.ts';
+import { createIngress, ingressOpenApi, ingressTypesOf } from '../../ingress/index.ts';
+import { tributaryHome } from '../../kit/paths.ts';
+import { createRedisKit } from '../../kit/redis.ts';
+import { createHubContext } from '../../platform/index.ts';
+import { loadCatalog } from '../../schemas/index.ts';
+import { createSessionStore, createTokenService, loadOrCreateSigningKey } from '../../security/index.ts';
+
+/**
+ * `tributary ingress ...`: run the HTTP ingress, print its OpenAPI document, mint development
+ * tokens for systems that push. Users, policy and signing key are the MCP bridge's (one login
+ * serves both); everything comes from the environment (see `--help`).
+ */
+
+export interface IngressCommandOptions {
+  env?: NodeJS.ProcessEnv;
+  write?: (text: string) => void;
+  /** Stops `serve` (tests); default SIGINT/SIGTERM. */
+  stopSignal?: AbortSignal;
+  /** Told where `serve` listens, once it does. */
+  onListening?: (url: string) => void;
+}
+
+const envHelp = `
+Environment:
+  REDIS_URL                     sessions, rate limits, idempotency keys (default: a local redis-server is started)
+  LDAP_URL                      LDAP directory (default: the local users file); LDAP_USER_DN_TEMPLATE, LDAP_GROUPS_BASE_DN as for mcp
+  TRIBUTARY_MCP_USERS           local users file, shared with the bridge (default <TRIBUTARY_HOME>/mcp/users.json)
+  TRIBUTARY_MCP_POLICY          policy file: roles allow \`ingress:<type>\` and \`read:<topic>\` patterns (default built in: admins only)
+  TRIBUTARY_MCP_KEY_FILE        ES256 signing key, shared by all instances (default <TRIBUTARY_HOME>/mcp/signing-key.pem)
+  TRIBUTARY_INGRESS_PUBLIC_URL  origin clients use, e.g. behind a load balancer (default http://host:port)
+  TRIBUTARY_INGRESS_MAX_BODY    largest event body in bytes (default 262144)
+  KAFKA_BROKERS                 where events and audit actions go`;
+
+function paths(env: NodeJS.ProcessEnv) {
+  const home = tributaryHome(env);
+  return {
+    users: resolve(env.TRIBUTARY_MCP_USERS ?? `${home}/mcp/users.json`),
+    key: resolve(env.TRIBUTARY_MCP_KEY_FILE ?? `${home}/mcp/signing-key.pem`),
+  };
+}
+
+function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0..65535, not "${value}"`);
+  return port;
+}
+
+function parsePositive(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`${name} must be a positive integer, not "${value}"`);
+  return n;
+}
+
+async function declarationsOfHub() {
+  const { hubDeclarations } = await import('../../topology/declarations.ts');
+  return hubDeclarations.filter((d) => d.name !== 'ingress');
+}
+
+function stopped(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((done) => {
+    if (signal) {
+      if (signal.aborted) return done();
+      signal.addEventListener('abort', () => done(), { once: true });
+      return;
+    }
+    process.once('SIGINT', () => done());
+    process.once('SIGTERM', () => done());
+  });
+}
+
+/** Registers `tributary ingress serve | openapi | token`. */
+export function registerIngressCommands(program: Command, options: IngressCommandOptions = {}): void {
+  const env = options.env ?? process.env;
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const say = (text: string) => void process.stderr.write(`tributary: ${text}\n`);
+  const group = program
+    .command('ingress')
+    .description('HTTP ingress: systems push events (POST /v1/events/{type}) and page through topics')
+    .addHelpText('after', envHelp);
+
+  group
+    .command('serve')
+    .description('Run the ingress: bearer JWTs from POST /auth/login, OpenAPI at /openapi.json')
+    .option('--port <port>', 'HTTP port (0 picks a free one)', '7400')
+    .option('--host <host>', 'HTTP interface', '127.0.0.1')
+    .action(async (opts: { port?: string; host: string }) => {
+      const port = parsePort(opts.port, 7400);
+      const maxBodyBytes = parsePositive('TRIBUTARY_INGRESS_MAX_BODY', env.TRIBUTARY_INGRESS_MAX_BODY);
+      const logger = createLogger('ingress');
+      const hub = await createHubContext({ env, logger });
+      let redis: Redis;
+      let stopRedis = async () => {};
+      if (env.REDIS_URL) {
+        redis = new Redis(env.REDIS_URL);
+      } else {
+        const kit = createRedisKit();
+        const { url } = await kit.start();
+        say(`no REDIS_URL: started a local redis-server at ${url} (sessions end when the ingress stops)`);
+        redis = new Redis(url);
+        stopRedis = () => kit.stop();
+      }
+      const files = paths(env);
+      const ingress = createIngress(
+        {
+          port,
+          host: opts.host,
+          ...(env.TRIBUTARY_INGRESS_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_INGRESS_PUBLIC_URL } : {}),
+          ...(maxBodyBytes ? { maxBodyBytes } : {}),
+          ...(env.LDAP_URL
+            ? {
+                ldap: {
+                  url: env.LDAP_URL,
+                  ...(env.LDAP_USER_DN_TEMPLATE ? { userDnTemplate: env.LDAP_USER_DN_TEMPLATE } : {}),
+                  ...(env.LDAP_GROUPS_BASE_DN ? { groupsBaseDn: env.LDAP_GROUPS_BASE_DN } : {}),
+                },
+              }
+            : {}),
+          ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
+          usersFile: files.users,
+          signingKeyFile: files.key,
+        },
+        { hub, declarations: await declarationsOfHub(), logger, redis },
+      );
+      try {
+        const { url } = await ingress.start();
+        say(
+          `HTTP ingress at ${url} accepting ${ingress.types().length} event types (OpenAPI: ${url}/openapi.json); Ctrl-C stops it`,
+        );
+        options.onListening?.(url);
+        await stopped(options.stopSignal);
+      } finally {
+        await ingress.close();
+        redis.disconnect();
+        await stopRedis();
+        await hub.close();
+      }
+    });
+
+  group
+    .command('openapi')
+    .description(
+      'Print the OpenAPI 3.1 document of the ingress (generated from the declarations and schemas)',
+    )
+    .option('--url <origin>', 'server origin written into the document', 'http://127.0.0.1:7400')
+    .action(async (opts: { url: string }) => {
+      const catalog = await loadCatalog();
+      const types = ingressTypesOf(await declarationsOfHub(), catalog);
+      write(`${JSON.stringify(ingressOpenApi(types, catalog, new URL(opts.url).origin), null, 2)}\n`);
+    });
+
+  group
+    .command('token')
+    .description('Development: open a session for a user or system and print an ingress access token')
+    .requiredOption('--user <name>', 'user name (the token subject, the events’ actor)')
+    .option('--roles <roles>', 'roles, comma-separated', 'admin')
+    .option(
+      '--url <origin>',
+      'public origin of the ingress (the audience is <origin>/v1)',
+      env.TRIBUTARY_INGRESS_PUBLIC_URL ?? 'http://127.0.0.1:7400',
+    )
+    .option('--ttl <seconds>', 'token lifetime', '900')
+    .action(async (opts: { user: string; roles: string; url: string; ttl: string }) => {
+      if (!env.REDIS_URL)
+        throw new UsageError('REDIS_URL is not set', 'the token needs the session store the ingress uses');
+      const ttl = parsePositive('--ttl', opts.ttl) ?? 900;
+      const origin = new URL(opts.url).origin;
+      const roles = opts.roles
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean);
+      const redis = new Redis(env.REDIS_URL);
+      try {
+        const sessions = createSessionStore({ redis, idleTtlSeconds: 1800, maxLifetimeSeconds: 43200 });
+        const session = await sessions.create(opts.user, roles);
+        const tokens = createTokenService({
+          issuer: origin,
+          audience: `${origin}/v1`,
+          algorithm: 'ES256',
+          privateKey: await loadOrCreateSigningKey(paths(env).key),
+          accessTokenTtlSeconds: ttl,
+          clockToleranceSeconds: 5,
+        });
+        write(`${tokens.issue({ sub: opts.user, roles, sessionId: session.sessionId }).token}\n`);
+      } catch (err) {
+        throw err instanceof HubError
+          ? err
+          : new HubError('INGRESS_TOKEN_FAILED', (err as Error).message, { cause: err });
+      } finally {
+        redis.disconnect();
+      }
+    });
+}
