@@ -1,3 +1,4 @@
+import { ACTIONS_TOPIC } from '../../platform/actions.ts';
 import { declareComponent } from '../../platform/declaration.ts';
 import { createMediaService, PROGRESS_TOPIC } from '../shared/media-service.ts';
 import {
@@ -36,7 +37,7 @@ export const chartProcessorDeclaration = declareComponent<ChartConfig>({
       retentionMs: 7 * 24 * 3600 * 1000,
     },
   ],
-  produces: [CHART_RESULT_TOPIC, PROGRESS_TOPIC],
+  produces: [CHART_RESULT_TOPIC, PROGRESS_TOPIC, ACTIONS_TOPIC],
   consumes: [CHART_REQUEST_TOPIC],
   commands: [
     {

@@ -1,3 +1,4 @@
+import { ACTIONS_TOPIC } from '../../platform/actions.ts';
 import type { TopicDeclaration } from '../../platform/declaration.ts';
 import { declareComponent } from '../../platform/declaration.ts';
 import { createMediaService, PROGRESS_TOPIC, PROGRESS_TYPE } from '../shared/media-service.ts';
@@ -75,7 +76,7 @@ export const speechProcessorDeclaration = declareComponent<SpeechConfig>({
       retentionMs: 24 * 3600 * 1000,
     },
   ],
-  produces: [SPEECH_RESULT_TOPIC, PODCAST_RESULT_TOPIC, PROGRESS_TOPIC],
+  produces: [SPEECH_RESULT_TOPIC, PODCAST_RESULT_TOPIC, PROGRESS_TOPIC, ACTIONS_TOPIC],
   consumes: [SPEECH_REQUEST_TOPIC, PODCAST_REQUEST_TOPIC],
   commands: [
     {
