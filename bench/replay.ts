@@ -144,9 +144,6 @@ export async function benchReplay(): Promise<BenchResult> {
     ]);
     if (javaReset.code !== 0)
       throw new Error(`ConsumerGroupCommand failed: ${javaReset.output.slice(-1500)}`);
-    const javaStart = await runKafkaTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
-      '--version',
-    ]);
     return {
       name: 'replay',
       title: `Replay: ${events.toLocaleString('en-US')} events re-published, and a group reset`,
@@ -169,7 +166,6 @@ export async function benchReplay(): Promise<BenchResult> {
         { label: 'Java ProducerPerformance', value: java.recordsPerSec, unit: 'events/s' },
         { label: 'group reset (hub)', value: resetMs, unit: 'ms' },
         { label: 'group reset (Java ConsumerGroupCommand, wall)', value: javaReset.ms, unit: 'ms' },
-        { label: 'Java tool start alone (--version, wall)', value: javaStart.ms, unit: 'ms' },
       ],
       comparisons: [
         {
@@ -178,13 +174,16 @@ export async function benchReplay(): Promise<BenchResult> {
           headline: true,
         },
         {
-          label: 'group reset time, hub / Java tool minus its JVM start',
-          ratio: resetMs / Math.max(1, javaReset.ms - javaStart.ms),
+          label: 'group reset time, hub / Java tool wall time (its JVM start included)',
+          ratio: resetMs / javaReset.ms,
           cost: true,
           headline: true,
         },
       ],
-      notes: [`ProducerPerformance: ${java.line}`],
+      notes: [
+        `ProducerPerformance: ${java.line}`,
+        "the hub reset goes through kafkajs admin.setOffsets, which (as far as we can tell) joins the group with a throw-away consumer, so it pays a group join including the broker's group.initial.rebalance.delay.ms (3 s by default)",
+      ],
       seconds: (performance.now() - started) / 1000,
     };
   } finally {

@@ -17,13 +17,20 @@ import { type RunOutcome, renderResults } from './support/results-md.ts';
  * bench/RESULTS.md unless --out names a file.
  */
 
-export const BENCHMARKS = ['serde', 'ingest', 'consume-process-produce', 'audit', 'memory'] as const;
+export const BENCHMARKS = [
+  'serde',
+  'ingest',
+  'consume-process-produce',
+  'audit',
+  'replay',
+  'memory',
+] as const;
 
 /** Parts of the issue without a benchmark here, and why (printed into RESULTS.md). */
 const MISSING = [
   'MCP round trip (tool call -> command -> processor -> result -> response at 1/10/100 callers): not written yet.',
-  'Replay (1,000,000 events re-published, group reset time): not written yet (topology/replay landed late in this round).',
   'Media (charts/s with a warm pool; OCR pages/s against the tesseract CLI): not written yet.',
+  'Memory of `tributary up` with every component: bench/memory.ts measures the hub plumbing under ingest in one process instead (the full hub needs Redis and the demo systems).',
   'Reliability tally (issue 10): recorded by that suite when it lands.',
 ];
 

@@ -44,7 +44,7 @@ describe('benchmarks', () => {
     const { code, output } = await run(['bench/run.ts', '--out', out], { ...env, BENCH_SIZE: 'smoke' });
     expect(code, output.slice(-3000)).toBe(0);
     const results = await readFile(out, 'utf8');
-    for (const name of ['serde', 'ingest', 'consume-process-produce', 'audit', 'memory']) {
+    for (const name of ['serde', 'ingest', 'consume-process-produce', 'audit', 'replay', 'memory']) {
       expect(results).toContain(`\`bench/${name}.ts\``);
     }
     expect(results).not.toContain('failed');
@@ -53,6 +53,7 @@ describe('benchmarks', () => {
     expect(results).toMatch(/\| Java EndToEndLatency p50 \(one hop\) \| [\d,.]+ ms \|/);
     expect(results).toMatch(/\| CPU bound \(hash \+ encrypt only\) \| [\d,.]+ entries\/s \|/);
     expect(results).toMatch(/\| mix JSON\.stringify \| [\d,.]+ ops\/s \|/);
+    expect(results).toMatch(/\| group reset \(Java ConsumerGroupCommand, wall\) \| [\d,.]+ ms \|/);
     expect(results).toMatch(/hub \/ Java producer \(events\/s\) \| [\d,.]+ % \(target >= 70 %/);
     expect(results).toMatch(/- Machine: \d+ cores/);
     // Each benchmark prints its setup when it runs.
