@@ -257,6 +257,7 @@ describe('replay --into', { timeout: 60_000 }, () => {
       to: { kind: 'offset' as const, offset: 3000n },
       actor: 'tester',
     };
+    // One lane and a checkpoint after every batch: the second batch is written, its checkpoint lost.
     await expect(
       replayInto({ ...args, checkpoints: crashing, concurrency: 1, checkpointIntervalMs: 0 }),
     ).rejects.toThrow('checkpoint lost');
