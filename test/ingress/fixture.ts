@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -83,6 +83,8 @@ export interface IngressFixture {
   prefix: string;
   hub: HubContext;
   ingress: Ingress;
+  /** The ingress's signing key (PEM), to mint tokens it should or should not accept. */
+  signingKey: string;
   /** Logs in and returns a bearer token. */
   token(user: 'pia' | 'ada'): Promise<string>;
   /** Every record of a topic, decoded (read straight from Kafka, not through the ingress). */
@@ -143,6 +145,7 @@ export async function startIngressFixture(
     prefix,
     hub,
     ingress,
+    signingKey: await readFile(join(dir, 'key.pem'), 'utf8'),
     async token(user) {
       const res = await fetch(`${url}/auth/login`, {
         method: 'POST',

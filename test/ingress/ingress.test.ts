@@ -164,6 +164,24 @@ describe('HTTP ingress', () => {
     expect(records[0]?.event.envelope.id).toBe(first.json.id);
   });
 
+  it('publishes once when the same Idempotency-Key arrives concurrently', async () => {
+    const key = randomUUID();
+    const auth = { authorization: `Bearer ${pia}`, 'idempotency-key': key };
+    const body = { externalId: 'RACE-1', name: 'Race Ltd' };
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () => post('crm.account.upsert', body, auth)),
+    );
+    const statuses = replies.map((r) => r.res.status);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const ids = new Set(replies.filter((r) => r.res.status === 201).map((r) => r.json.id));
+    expect(ids.size).toBe(1);
+    const after = await post('crm.account.upsert', body, auth);
+    expect(after.res.status).toBe(201);
+    expect(ids.has(after.json.id)).toBe(true);
+    const records = (await fx.records(accountTopic())).filter((r) => r.event.data.externalId === 'RACE-1');
+    expect(records).toHaveLength(1);
+  });
+
   it('pages through the decoded events of a topic with a cursor, by partition and from a time', async () => {
     const auth = { authorization: `Bearer ${pia}` };
     const before = await fx.records(accountTopic());
