@@ -35,7 +35,7 @@ async function mapLimited<T, R>(
 }
 
 /**
- * Reads the instance registry, counts every `*.dlq` topic and sums the lag of the consumer
+ * Reads the instance registry, counts the DLQ topics (the given ones, else every `*.dlq`) and sums the lag of the consumer
  * groups the live instances report (every group on the cluster with `allGroups`). It touches
  * every DLQ topic, so give it an admin of its own: kafkajs keeps refreshing the metadata of
  * topics it has seen and fails once one of them is deleted.
@@ -46,12 +46,19 @@ export async function readClusterStatus(options: {
   topic?: string;
   allGroups?: boolean;
   includeStale?: boolean;
+  /** DLQ topics to count (the hub's declared ones); every `*.dlq` on the cluster when omitted. */
+  deadLetterTopics?: readonly string[];
 }): Promise<ClusterStatus> {
   const { admin } = options;
-  const all = await readInstances({ hub: options.hub, topic: options.topic ?? INSTANCES_TOPIC });
+  const topic = options.topic ?? INSTANCES_TOPIC;
+  // No registry topic means no hub ever ran here; reading it would only wait for a timeout.
+  const registryExists = (await admin.describeTopics([topic])).length > 0;
+  const all = registryExists ? await readInstances({ hub: options.hub, topic }) : [];
   const instances = options.includeStale ? all : all.filter((i) => !i.stale);
-  const topics = await admin.listTopicNames();
-  const dlqTopics = topics.filter((t) => t.endsWith('.dlq')).sort();
+  const topics = new Set(await admin.listTopicNames());
+  const dlqTopics = (options.deadLetterTopics ?? [...topics].filter((t) => t.endsWith('.dlq')))
+    .filter((t) => topics.has(t))
+    .sort();
   const counted = await mapLimited(dlqTopics, 16, async (topic) => ({
     topic,
     // A topic deleted since the listing is simply left out.

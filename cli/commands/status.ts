@@ -5,6 +5,7 @@ import { INSTANCES_TOPIC } from '../../hub/declaration.ts';
 import { createHubAdmin } from '../../platform/admin.ts';
 import { createHubContext } from '../../platform/index.ts';
 import { formatColumns } from '../../topology/describe.ts';
+import { buildHubTopology } from '../../topology/hub-topology.ts';
 
 /** What tests may swap; the CLI itself uses the process environment and stdout. */
 export interface StatusCommandOptions {
@@ -82,24 +83,40 @@ export function registerStatusCommands(program: Command, options: StatusCommandO
     .option('--json', 'print JSON instead of tables')
     .option('--all-groups', 'lag of every consumer group, not only those of live instances')
     .option('--stale', 'also list instances that missed three heartbeats')
+    .option('--all-dlq', 'count every *.dlq topic on the cluster, not only the declared ones')
     .option('--topic <topic>', 'instance registry topic', INSTANCES_TOPIC)
-    .action(async (opts: { json?: boolean; allGroups?: boolean; stale?: boolean; topic: string }) => {
-      const logger = createLogger('status', { level: env.TRIBUTARY_LOG_LEVEL ?? 'warn' });
-      const hub = await createHubContext({ env, logger });
-      const admin = createHubAdmin(hub.kafka);
-      try {
-        await admin.start();
-        const status = await readClusterStatus({
-          hub,
-          admin,
-          topic: opts.topic,
-          ...(opts.allGroups ? { allGroups: true } : {}),
-          ...(opts.stale ? { includeStale: true } : {}),
-        });
-        write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatClusterStatus(status));
-      } finally {
-        await admin.close();
-        await hub.close();
-      }
-    });
+    .action(
+      async (opts: {
+        json?: boolean;
+        allGroups?: boolean;
+        allDlq?: boolean;
+        stale?: boolean;
+        topic: string;
+      }) => {
+        const logger = createLogger('status', { level: env.TRIBUTARY_LOG_LEVEL ?? 'warn' });
+        const hub = await createHubContext({ env, logger });
+        const admin = createHubAdmin(hub.kafka);
+        try {
+          await admin.start();
+          const status = await readClusterStatus({
+            hub,
+            admin,
+            topic: opts.topic,
+            ...(opts.allGroups ? { allGroups: true } : {}),
+            ...(opts.stale ? { includeStale: true } : {}),
+            ...(opts.allDlq
+              ? {}
+              : {
+                  deadLetterTopics: buildHubTopology({ env })
+                    .topics.map((t) => t.name)
+                    .filter((n) => n.endsWith('.dlq')),
+                }),
+          });
+          write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatClusterStatus(status));
+        } finally {
+          await admin.close();
+          await hub.close();
+        }
+      },
+    );
 }

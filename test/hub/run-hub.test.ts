@@ -5,10 +5,10 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ANCHOR_TOPIC } from '../../audit/anchors.ts';
-import { registerStatusCommands } from '../../cli/commands/status.ts';
+import { formatClusterStatus, registerStatusCommands } from '../../cli/commands/status.ts';
 import { HubError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { readClusterStatus } from '../../hub/cluster-status.ts';
+import { type ClusterStatus, readClusterStatus } from '../../hub/cluster-status.ts';
 import { hubRunnerDeclaration, INSTANCES_TOPIC } from '../../hub/declaration.ts';
 import { readInstances } from '../../hub/registry.ts';
 import { type RunningHub, runHub } from '../../hub/run-hub.ts';
@@ -121,15 +121,19 @@ describe('runHub', () => {
       expect(metrics).toContain('tributary_component_lifecycle_seconds_bucket');
       expect(metrics).toContain('tributary_process_cpu_user_seconds_total');
 
-      // The registry lists the instance with its roles and per-component state.
-      // Its own admin: it reads every DLQ topic, and other tests delete theirs.
-      const statusAdmin = createHubAdmin(hub.kafka);
-      await statusAdmin.start();
-      const status = await readClusterStatus({
-        hub,
-        admin: statusAdmin,
-        topic: names.prefix + INSTANCES_TOPIC,
-      }).finally(() => statusAdmin.close());
+      // `tributary status --json` lists the instance with its roles and per-component state.
+      let printed = '';
+      const program = new Command('tributary').exitOverride();
+      registerStatusCommands(program, {
+        env: kafkaEnv,
+        write: (text) => {
+          printed += text;
+        },
+      });
+      await program.parseAsync(['status', '--json', '--topic', names.prefix + INSTANCES_TOPIC], {
+        from: 'user',
+      });
+      const status = JSON.parse(printed) as ClusterStatus;
       const me = status.instances.find((i) => i.instanceId === running?.instanceId);
       expect(me?.roles).toEqual(['processor.image', 'audit']);
       expect(me?.stale).toBe(false);
@@ -139,19 +143,10 @@ describe('runHub', () => {
       expect(status.groups.map((g) => g.groupId)).toEqual(
         expect.arrayContaining([names.auditGroup, names.imageGroup]),
       );
-
-      // `tributary status` shows the same, as a table and as JSON.
-      let printed = '';
-      const program = new Command('tributary').exitOverride();
-      registerStatusCommands(program, {
-        env: kafkaEnv,
-        write: (text) => {
-          printed += text;
-        },
-      });
-      await program.parseAsync(['status', '--topic', names.prefix + INSTANCES_TOPIC], { from: 'user' });
-      expect(printed).toMatch(new RegExp(`^${running.instanceId} .* ready .*processor\\.image,audit$`, 'm'));
-      expect(printed).toMatch(new RegExp(`^${running.instanceId} +audit +running +0 `, 'm'));
+      // The table a person sees.
+      const table = formatClusterStatus(status);
+      expect(table).toMatch(new RegExp(`^${running.instanceId} .* ready .*processor\\.image,audit$`, 'm'));
+      expect(table).toMatch(new RegExp(`^${running.instanceId} +audit +running +0 `, 'm'));
 
       // Three missed heartbeats (of 500 ms) later, a reader would call it stale.
       const later = await readInstances({
@@ -242,6 +237,22 @@ describe('runHub', () => {
     expect(outcome.timedOut).toBe(true);
     expect(running.components.find((c) => c.name === 'test.stuck')?.state()).toBe('stopping');
     release?.();
+  });
+
+  it('status on a cluster where no hub ever ran lists no instances', async () => {
+    const statusAdmin = createHubAdmin(hub.kafka);
+    await statusAdmin.start();
+    try {
+      const status = await readClusterStatus({
+        hub,
+        admin: statusAdmin,
+        topic: uniqueName('no-registry'),
+        deadLetterTopics: [],
+      });
+      expect(status.instances).toEqual([]);
+    } finally {
+      await statusAdmin.close();
+    }
   });
 
   it('rejects naming the component that failed to start, and stops the ones it started', async () => {
