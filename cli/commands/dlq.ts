@@ -102,13 +102,20 @@ export function registerDlqCommands(program: Command, options: DlqCommandOptions
     }
   }
 
+  const markersOf = (hub: HubContext) =>
+    createRedriveMarkers({
+      kafka: hub.kafka,
+      producer: hub.producer,
+      ...(options.markersTopic ? { topic: options.markersTopic } : {}),
+    });
+
   const group = program
     .command('dlq')
     .description('Dead letters (<topic>.dlq): list them, show why they failed, send fixed ones back');
 
   group
     .command('list')
-    .description('Dead-letter topics with their record counts')
+    .description('Dead-letter topics with their record counts and how many were already redriven')
     .option('--topic <topic...>', 'only these topics (source or .dlq names)')
     .option('--json', 'print JSON')
     .action(async (opts: { topic?: string[]; json?: boolean }) => {
@@ -116,10 +123,13 @@ export function registerDlqCommands(program: Command, options: DlqCommandOptions
         const admin = createOffsetAdmin(hub.kafka);
         await admin.start();
         try {
-          const topics = await listDeadLetterTopics(admin, opts.topic);
+          const redriven = await markersOf(hub).counts();
+          const topics = await listDeadLetterTopics(admin, opts.topic, redriven);
           if (opts.json) return write(json(topics));
           if (topics.length === 0) return write('no dead-letter topics\n');
-          write(`${topics.map((t) => `${t.topic}  ${t.records} record(s)  from ${t.source}`).join('\n')}\n`);
+          write(
+            `${topics.map((t) => `${t.topic}  ${t.records} record(s), ${t.redriven ?? 0} redriven  from ${t.source}`).join('\n')}\n`,
+          );
         } finally {
           await admin.close();
         }
@@ -164,11 +174,7 @@ export function registerDlqCommands(program: Command, options: DlqCommandOptions
         await requireTopic(hub, topic);
         const result = await redriveDeadLetters({
           hub,
-          markers: createRedriveMarkers({
-            kafka: hub.kafka,
-            producer: hub.producer,
-            ...(options.markersTopic ? { topic: options.markersTopic } : {}),
-          }),
+          markers: markersOf(hub),
           topic,
           where,
           dryRun: opts.dryRun ?? false,

@@ -95,8 +95,8 @@ async function auditActions() {
 describe('tributary dlq', { timeout: 60_000 }, () => {
   it('list shows dead-letter topics with their counts', async () => {
     const listed = JSON.parse(await run(['list', '--topic', source, '--json']));
-    expect(listed).toEqual([{ topic: dlq, source, partitions: 1, records: 4 }]);
-    expect(await run(['list', '--topic', dlq])).toBe(`${dlq}  4 record(s)  from ${source}\n`);
+    expect(listed).toEqual([{ topic: dlq, source, partitions: 1, records: 4, redriven: 0 }]);
+    expect(await run(['list', '--topic', dlq])).toBe(`${dlq}  4 record(s), 0 redriven  from ${source}\n`);
   });
 
   it('show gives reason, stage, origin, time and the decoded event when it decodes', async () => {
@@ -171,6 +171,7 @@ describe('tributary dlq', { timeout: 60_000 }, () => {
       `redrove 0 of 4 records from ${dlq} (skipped: 3 already redriven, 1 without dead-letter headers)`,
     );
     expect(await readTopic(hub.kafka, source)).toHaveLength(6);
+    expect(JSON.parse(await run(['list', '--topic', source, '--json']))[0].redriven).toBe(3);
   });
 
   it('bad conditions are usage errors; a missing DLQ topic is a HubError', async () => {

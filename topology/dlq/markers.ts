@@ -26,6 +26,8 @@ export interface RedriveMarker {
 export interface RedriveMarkers {
   /** Positions (`partition/offset`) of `dlqTopic` already redriven. */
   redriven(dlqTopic: string): Promise<Map<string, RedriveMarker>>;
+  /** How many dead letters of each DLQ topic were redriven. */
+  counts(): Promise<Map<string, number>>;
   mark(
     dlqTopic: string,
     marks: { partition: number; offset: string; marker: RedriveMarker }[],
@@ -52,28 +54,38 @@ export function createRedriveMarkers(options: {
     });
     return ready;
   };
+  /** Every marker whose key starts with `prefix`, by the rest of its key (latest value wins). */
+  async function read(prefix: string): Promise<Map<string, RedriveMarker>> {
+    await ensure();
+    const found = new Map<string, RedriveMarker>();
+    const follower = createTopicFollower({
+      kafka: options.kafka,
+      topic,
+      onRecord: (r) => {
+        const key = r.key?.toString('utf8');
+        if (!key?.startsWith(prefix)) return;
+        if (r.value === null) found.delete(key.slice(prefix.length));
+        else found.set(key.slice(prefix.length), JSON.parse(r.value.toString('utf8')) as RedriveMarker);
+      },
+    });
+    try {
+      await follower.start();
+      await follower.catchUp();
+    } finally {
+      await follower.close();
+    }
+    return found;
+  }
   return {
-    async redriven(dlqTopic) {
-      await ensure();
-      const prefix = `${dlqTopic}/`;
-      const found = new Map<string, RedriveMarker>();
-      const follower = createTopicFollower({
-        kafka: options.kafka,
-        topic,
-        onRecord: (r) => {
-          const key = r.key?.toString('utf8');
-          if (!key?.startsWith(prefix)) return;
-          if (r.value === null) found.delete(key.slice(prefix.length));
-          else found.set(key.slice(prefix.length), JSON.parse(r.value.toString('utf8')) as RedriveMarker);
-        },
-      });
-      try {
-        await follower.start();
-        await follower.catchUp();
-      } finally {
-        await follower.close();
+    redriven: (dlqTopic) => read(`${dlqTopic}/`),
+    async counts() {
+      const counts = new Map<string, number>();
+      for (const key of (await read('')).keys()) {
+        // Keys are `<dlq topic>/<partition>/<offset>`; topic names never contain '/'.
+        const dlqTopic = key.slice(0, key.indexOf('/'));
+        counts.set(dlqTopic, (counts.get(dlqTopic) ?? 0) + 1);
       }
-      return found;
+      return counts;
     },
     async mark(dlqTopic, marks) {
       if (marks.length === 0) return;

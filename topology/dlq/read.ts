@@ -103,12 +103,15 @@ export interface DeadLetterTopicSummary {
   partitions: number;
   /** Records retained (sum of end - start over partitions). */
   records: number;
+  /** Dead letters already sent back (redrive markers), when asked for. */
+  redriven?: number;
 }
 
 /** Every `*.dlq` topic (or those of the given source/DLQ topics) with its record count. */
 export async function listDeadLetterTopics(
   admin: OffsetAdmin,
   only?: readonly string[],
+  redrivenCounts?: Map<string, number>,
 ): Promise<DeadLetterTopicSummary[]> {
   const wanted = only && only.length > 0 ? new Set(only.map(dlqTopicName)) : undefined;
   const names = (await admin.listTopics()).filter(
@@ -122,6 +125,7 @@ export async function listDeadLetterTopics(
       source: topic.slice(0, -DLQ_SUFFIX.length),
       partitions: bounds.length,
       records: bounds.reduce((n, b) => n + Number(BigInt(b.high) - BigInt(b.low)), 0),
+      ...(redrivenCounts ? { redriven: redrivenCounts.get(topic) ?? 0 } : {}),
     });
   }
   return out;
