@@ -1,6 +1,7 @@
 import { auditDeclaration } from '../audit/declaration.ts';
 import { connectorRuntimeDeclaration, crmConnector, erpConnector, hrConnector } from '../connectors/index.ts';
 import { hubRunnerDeclaration } from '../hub/declaration.ts';
+import { ingressDeclaration } from '../ingress/index.ts';
 import { mcpBridgeDeclaration } from '../mcp-bridge/declaration.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { hubDeclaration } from '../platform/hub-declaration.ts';
@@ -28,4 +29,5 @@ export const hubDeclarations: readonly ComponentDeclaration<any>[] = [
   chartProcessorDeclaration,
   auditDeclaration,
   mcpBridgeDeclaration(() => hubDeclarations),
+  ingressDeclaration(() => hubDeclarations),
 ];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerAuditCommands } from './audit.ts';
 import { registerConnectorsCommands } from './connectors.ts';
+import { registerIngressCommands } from './ingress.ts';
 import { registerKafkaCommands } from './kafka.ts';
 import { registerMcpCommands } from './mcp.ts';
 import { registerProcessorsCommands } from './processors.ts';
@@ -18,4 +19,5 @@ export const commandGroups: RegisterCommands[] = [
   (program) => registerProcessorsCommands(program),
   (program) => registerAuditCommands(program),
   (program) => registerMcpCommands(program),
+  (program) => registerIngressCommands(program),
 ];
