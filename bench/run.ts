@@ -34,6 +34,17 @@ const MISSING = [
   'Reliability tally (issue 10): recorded by that suite when it lands.',
 ];
 
+/**
+ * What the profiles of these benchmarks showed when they were written (each run re-profiles;
+ * see the notes under each benchmark for this run's figures). Update when the code changes.
+ */
+const READING = [
+  'Ingest below target: the platform producer pays the serde and the send one after the other (one publish in flight, maxInFlightRequests=1), so its per-event time is their sum. The serde is the larger part for the 1 KB sales order: its 49 decimal fields go through the decimal logical type (schemas/src/logical-types.ts: a regex, a BigInt and a hex-string round trip per value, twice per encode because the serde validates with isValid before toBuffer). Raw kafkajs with the same bytes is itself below the Java producer, which batches with linger, keeps 5 requests in flight and encodes on other threads.',
+  'Consume -> process -> produce: each event is published and acknowledged (acks=all) before the next event of its partition, so throughput is about partitions / produce round trip; latency adds a consumer fetch and a produce per hop.',
+  'Audit below target: AES-GCM and SHA-256 themselves are the first items of the profile (Node key-object handling per createCipheriv is part of the bound too); the rest is RFC 8785 canonical JSON (twice per entry: body and hash), the per-batch duplicate check in chain-writer.ts (quadratic in the batch size) and building the JSON lines. With several chains at once the writes and fsyncs of all chains share one thread and the disk.',
+  "Group reset: kafkajs admin.setOffsets joins the group with a consumer, so it pays the broker's group.initial.rebalance.delay.ms (3 s by default); Kafka's tool commits directly.",
+];
+
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -90,6 +101,7 @@ export async function runBenchmarks(): Promise<RunOutcome[]> {
       outcomes,
       seconds,
       missing: MISSING,
+      reading: READING,
     });
     await writeFile(out, text);
     console.log(`\nwrote ${out}`);

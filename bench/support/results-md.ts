@@ -19,6 +19,8 @@ export interface RunSummary {
   seconds: number;
   /** Parts of the issue with no benchmark yet, and why. */
   missing: string[];
+  /** Where the time goes where a target is missed (from the profiles). */
+  reading?: string[];
 }
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -57,6 +59,10 @@ export function renderResults(summary: RunSummary): string {
         `| ${o.name}: ${cell(c.label)} | ${cell(formatRatio({ ...c, target: undefined }))} | ${c.target === undefined ? '' : `>= ${formatNumber(c.target * 100)} %: ${target}`} |`,
       );
     }
+  }
+  if (summary.reading && summary.reading.length > 0) {
+    lines.push('', '## Reading the figures', '');
+    for (const r of summary.reading) lines.push(`- ${r}`);
   }
   for (const o of summary.outcomes) {
     lines.push('', `## ${o.result?.title ?? o.name}`, '');
