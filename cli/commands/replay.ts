@@ -61,14 +61,19 @@ function progressBar(stream: NodeJS.WritableStream) {
     hideCursor: true,
   });
   let started = 0;
+  let scannedAtStart = 0;
   return {
     update(p: ReplayProgress) {
       if (!started) {
         started = Date.now();
+        scannedAtStart = p.scanned;
         bar.start(p.total, p.scanned, { written: p.written, rate: 0 });
       }
       const seconds = (Date.now() - started) / 1000;
-      bar.update(p.scanned, { written: p.written, rate: seconds > 0 ? Math.round(p.scanned / seconds) : 0 });
+      bar.update(p.scanned, {
+        written: p.written,
+        rate: seconds > 0 ? Math.round((p.scanned - scannedAtStart) / seconds) : 0,
+      });
     },
     stop: () => started && bar.stop(),
   };
@@ -89,7 +94,7 @@ function formatReset(r: GroupResetResult): string {
 }
 
 function formatInto(r: ReplayResult, topic: string, into: string): string {
-  const rate = r.durationMs > 0 ? Math.round((r.written * 1000) / r.durationMs) : 0;
+  const rate = r.durationMs > 0 ? Math.round((r.writtenNow * 1000) / r.durationMs) : 0;
   if (r.status === 'dry-run') {
     const lines = r.ranges.map((x) => `  ${topic} partition ${x.partition}: [${x.from}, ${x.to})`);
     return `dry run: would copy ${r.matching} of ${r.total} records from ${topic} into ${into} (replay ${r.id}, partitioning ${r.partitioning})\n${lines.join('\n')}\n`;
@@ -97,7 +102,7 @@ function formatInto(r: ReplayResult, topic: string, into: string): string {
   if (r.status === 'already-finished') {
     return `replay ${r.id} already finished (${r.written} records written into ${into}); pass --id <new id> to copy again\n`;
   }
-  return `replayed ${r.written} records from ${topic} into ${into}${r.resumed ? ' (resumed)' : ''} in ${(r.durationMs / 1000).toFixed(1)} s, ${rate}/s (replay ${r.id})\n`;
+  return `replayed ${r.written} records from ${topic} into ${into}${r.resumed ? ` (resumed: ${r.writtenNow} in this run)` : ''} in ${(r.durationMs / 1000).toFixed(1)} s, ${rate}/s (replay ${r.id})\n`;
 }
 
 /** Registers `tributary replay`: reset a consumer group to a point, or copy a range into another topic. */

@@ -136,6 +136,7 @@ describe('replay --into', { timeout: 60_000 }, () => {
       actor: 'tester',
     });
     expect(again.status).toBe('already-finished');
+    expect(again.writtenNow).toBe(0);
     expect(await recordCount(hub.kafka, target)).toBe(eventCount);
   });
 
@@ -225,6 +226,7 @@ describe('replay --into', { timeout: 60_000 }, () => {
     const result = await replayInto(args);
     expect(result.resumed).toBe(true);
     expect(result.status).toBe('finished');
+    expect(result.writtenNow).toBe(expected.length - partial);
     const copies = await readTopic(hub.kafka, target);
     expect(copies).toHaveLength(expected.length);
     expect(result.written).toBe(expected.length);

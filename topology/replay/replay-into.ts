@@ -51,6 +51,8 @@ export interface ReplayResult {
   resumed: boolean;
   /** Records the replay has written into the target, over all its runs. */
   written: number;
+  /** Of those, records written by this call (a resume writes only the rest). */
+  writtenNow: number;
   /** Source offsets in the range [from, to), over all partitions. */
   total: number;
   /** Records a dry run would write (equal to total without a filter). */
@@ -103,6 +105,8 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
       );
     }
     const resumed = checkpoint !== undefined;
+    // Set once the checkpoint (and what the target holds past it) is known.
+    let writtenBefore = 0;
     const result = (
       status: ReplayResult['status'],
       cp: ReplayCheckpoint,
@@ -112,13 +116,17 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
       status,
       resumed,
       written: cp.written,
+      writtenNow: cp.written - writtenBefore,
       total: sum(cp.ranges, Object.fromEntries(cp.ranges.map((r) => [String(r.partition), r.to]))),
       ranges: cp.ranges,
       partitioning,
       durationMs: Date.now() - started,
       ...extra,
     });
-    if (checkpoint?.status === 'finished') return result('already-finished', checkpoint);
+    if (checkpoint?.status === 'finished') {
+      writtenBefore = checkpoint.written;
+      return result('already-finished', checkpoint);
+    }
 
     let skip = new Map<number, Set<string>>();
     if (checkpoint) {
@@ -157,6 +165,7 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
       };
     }
     const cp: ReplayCheckpoint = checkpoint;
+    writtenBefore = cp.written;
     // A resumed replay keeps the filter it started with, whatever this call says.
     const keep: EventFilter = { types: cp.filter };
     const total = result('finished', cp).total;
