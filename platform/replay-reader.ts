@@ -116,8 +116,9 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
       const p = event.payload as { topic: string; partition: number; lastOffset: string };
       if (p.topic === topic) advance(p.partition, BigInt(p.lastOffset) + 1n);
     });
-    // A new group starts at the log end (fromBeginning false), so nothing is fetched before the seeks.
-    await consumer.subscribe({ topics: [topic] });
+    // fromBeginning: should retention delete the records under a position while it is read
+    // (OFFSET_OUT_OF_RANGE), kafkajs resumes from the new log start, not from the end.
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
     const running = consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: Math.max(1, options.concurrency ?? 4),

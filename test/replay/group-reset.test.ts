@@ -1,23 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
+import { createActionEmitter } from '../../platform/actions.ts';
 import { EventHeaders } from '../../platform/producer.ts';
 import { headerText } from '../../platform/records.ts';
 import { resetGroupOffsets } from '../../topology/replay/index.ts';
 import { uniqueName } from '../support/names.ts';
-import { actionEvent, createTopics, deleteTopics, testHub, waitUntil } from './support.ts';
+import { actionEvent, createTopics, deleteTopics, readTopic, testHub, waitUntil } from './support.ts';
 
 type Hub = Awaited<ReturnType<typeof testHub>>;
 let hub: Hub;
 const topic = uniqueName('test.replay.reset');
+const actionsTopic = uniqueName('test.replay.reset.actions');
 
 beforeAll(async () => {
   hub = await testHub();
   await createTopics(hub.kafka, [topic], 3);
+  await createTopics(hub.kafka, [actionsTopic], 1);
 });
 
 afterAll(async () => {
   await hub?.close();
-  if (hub) await deleteTopics(hub.kafka, [topic, hub.schemaLogTopic]);
+  if (hub) await deleteTopics(hub.kafka, [topic, actionsTopic, hub.schemaLogTopic]);
 });
 
 /** Consumes with `groupId` (committing) until its committed offsets reach the log end; returns event ids. */
@@ -74,14 +77,29 @@ describe('replay --group', { timeout: 60_000 }, () => {
     expect(plan.applied).toBe(false);
     expect(plan.state).toBe('Empty');
     expect(plan.partitions.map((p) => p.current)).not.toContain(null);
+    const actions = createActionEmitter({
+      producer: hub.producer,
+      source: 'cli.replay',
+      topic: actionsTopic,
+    });
     const reset = await resetGroupOffsets({
       kafka: hub.kafka,
       groupId,
       topic,
       to: { kind: 'time', timeMs: time },
       actor: 'tester',
+      actions,
     });
     expect(reset.applied).toBe(true);
+    const audit = await readTopic(hub.kafka, actionsTopic);
+    const decoded = await Promise.all(
+      audit.map((r) => hub.serde.decode(r.value as Buffer, { topic: actionsTopic, ...r })),
+    );
+    const data = decoded.map(
+      (d) => (d.value as { data: { action: string; details: Record<string, string> } }).data,
+    );
+    expect(data.map((d) => d.action)).toEqual(['replay.start', 'replay.finished']);
+    expect(data[1]?.details).toMatchObject({ mode: 'group', group: groupId, redelivered: '45' });
 
     const again = await consumeToEnd(groupId);
     expect(again.sort()).toEqual(batchB.map((e) => e.envelope.id).sort());
