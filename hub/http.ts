@@ -4,7 +4,8 @@ import { HubError } from '../core/errors.ts';
 
 /**
  * The hub's operations endpoint: `/healthz` (the process answers), `/readyz` (every component
- * started and Kafka reachable; 503 with the reasons otherwise) and `/metrics` (Prometheus).
+ * started and Kafka reachable; 503 with the reasons otherwise), `/metrics` (Prometheus) and
+ * whatever routes the caller adds (the console).
  */
 
 export interface Readiness {
@@ -27,6 +28,14 @@ export interface OpsServerOptions {
   metrics: { render(): Promise<string>; contentType: string };
   /** Extra fields of /healthz (instance id, version). */
   identity: Record<string, unknown>;
+  /** More GET routes by exact path (the console). */
+  routes?: Record<string, () => Promise<Answer>>;
+}
+
+export interface Answer {
+  status: number;
+  type: string;
+  body: string;
 }
 
 /** Builds the health, readiness and metrics server; `start()` then `close()` (safe twice). */
@@ -41,7 +50,9 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
     body: `${JSON.stringify(body)}\n`,
   });
 
-  async function answer(path: string): Promise<{ status: number; type: string; body: string }> {
+  async function answer(path: string): Promise<Answer> {
+    const route = options.routes?.[path];
+    if (route) return await route();
     if (path === '/healthz') return json(200, { status: 'ok', ...options.identity });
     if (path === '/readyz') {
       const r = options.readiness();
@@ -49,7 +60,10 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
     }
     if (path === '/metrics')
       return { status: 200, type: options.metrics.contentType, body: await options.metrics.render() };
-    return json(404, { error: 'not found', paths: ['/healthz', '/readyz', '/metrics'] });
+    return json(404, {
+      error: 'not found',
+      paths: ['/healthz', '/readyz', '/metrics', ...Object.keys(options.routes ?? {})],
+    });
   }
 
   return {

@@ -5,14 +5,16 @@ import { createHubAdmin, type HubAdmin } from '../platform/admin.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { createHubContext } from '../platform/index.ts';
 import { applyTopology, planTopology, readActualTopics } from '../topology/apply.ts';
+import { renderTopologySvg } from '../topology/graph.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
 import { type HubConfig, loadHubConfig } from './config.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { INSTANCES_TOPIC } from './declaration.ts';
 import { type DemoSystem, startDemoSystems } from './demo-systems.ts';
 import { provideKafka } from './embedded.ts';
 import { createOpsServer, type OpsServer, type Readiness } from './http.ts';
 import { createHubMetrics } from './metrics.ts';
-import { createHeartbeat, type Heartbeat } from './registry.ts';
+import { type ComponentBeat, createHeartbeat, type Heartbeat } from './registry.ts';
 import { defaultDeclarations, hubVersion, prepareSections } from './run-support.ts';
 import { type HostedComponent, startComponents } from './supervisor.ts';
 
@@ -97,12 +99,22 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
     }
     return { ready: reasons.length === 0, reasons };
   };
+  const lastBeats = new Map<string, ComponentBeat>();
+  let topologySvg: Promise<string> | undefined;
   const ops: OpsServer = createOpsServer({
     host: config.http.host,
     port: config.http.port,
     readiness,
     metrics,
     identity: { instanceId, version },
+    routes: consoleRoutes({
+      instanceId,
+      version,
+      readiness,
+      components: () => hosted,
+      lastBeats: () => lastBeats,
+      topologySvg: () => topologySvg,
+    }),
   });
 
   async function unwind(): Promise<void> {
@@ -148,6 +160,8 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       ...(prefix ? { prefix } : {}),
       schemaExists: (name) => context.catalog.has(name),
     });
+    topologySvg = renderTopologySvg(topology);
+    topologySvg.catch((err: unknown) => logger.warn({ err }, 'cannot draw the topology for the console'));
     const plan = planTopology(topology, await readActualTopics(topology, adminClient));
     const applied = await applyTopology(plan, adminClient, { prune: false });
     say(
@@ -190,7 +204,13 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       snapshot: async () => ({
         state: closing ? 'stopping' : 'ready',
         httpUrl,
-        components: await Promise.all(hosted.map((c) => c.beat(adminClient, metrics))),
+        components: await Promise.all(
+          hosted.map(async (c) => {
+            const part = await c.beat(adminClient, metrics);
+            lastBeats.set(c.name, part);
+            return part;
+          }),
+        ),
       }),
     });
     heartbeat = beat;
@@ -257,6 +277,7 @@ export function describeEndpoints(
   const lines = [
     `ready: tributary ${version} instance ${instanceId} runs ${components.join(', ')}`,
     `  Kafka brokers:   ${endpoints.kafka.brokers} (${endpoints.kafka.origin})`,
+    `  console:         ${endpoints.http}/`,
     `  health/metrics:  ${endpoints.http}/healthz  ${endpoints.http}/readyz  ${endpoints.http}/metrics`,
   ];
   if (endpoints.mcp) {
