@@ -57,7 +57,7 @@ export function createTopicCheckpointStore(options: {
       kafka: options.kafka,
       topic,
       partitions: 1,
-      configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '3600000' },
+      configs: { 'cleanup.policy': 'compact' },
     }).catch((err: unknown) => {
       ready = undefined;
       throw err;
