@@ -1,11 +1,22 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HubError } from '../core/errors.ts';
+import { HubError, toHubError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Component } from '../platform/declaration.ts';
-import { type EventProducer, fromKafkaError, type KafkaClient } from '../platform/index.ts';
+import {
+  type AssignedPartition,
+  type BatchEvent,
+  createEventConsumer,
+  type DeadLetterWriter,
+  type EventConsumer,
+  type EventProducer,
+  type KafkaClient,
+  type PartitionContext,
+  type RawRecord,
+  type RecordPosition,
+} from '../platform/index.ts';
 import type { Serde } from '../schemas/index.ts';
-import { actionRecordOf, type KafkaMessageLike } from './action-record.ts';
+import { actionRecordOf, foreignEventRecord, isActionEvent, undecodableRawRecord } from './action-record.ts';
 import { publishAnchor } from './anchors.ts';
 import { type ChainWriter, openChainWriter } from './chain-writer.ts';
 import { type AuditConsumerConfig, auditConsumerConfigSchema } from './consumer-config.ts';
@@ -19,13 +30,11 @@ export { type AuditConsumerConfig, auditConsumerConfigSchema } from './consumer-
 
 /**
  * The audit consumer: reads `hub.actions` and appends every action to the chain of its
- * partition. Per batch: append durably (fsync) THEN commit the Kafka offsets. The store knows
- * the last source offset of every chain, so after a crash records at or below it are dropped
- * (no duplicate) and a group offset that ran ahead of the store is sought back (no gap).
- *
- * It drives a kafkajs consumer through the platform's KafkaClient rather than the platform's
- * EventConsumer, which handles one record at a time (one fsync per action) and cannot seek a
- * partition back to offsets kept outside Kafka.
+ * partition, through the platform's event consumer in batch mode. Per partition slice of a
+ * fetch: append durably (one write, one fsync) THEN the platform commits the offsets. The store
+ * knows the last source offset of every chain: after every group join each partition is sought
+ * right after it (no gap, whatever the group committed), and records at or below it are
+ * dropped (no duplicate after a crash between append and commit).
  */
 
 export interface AuditConsumerDeps {
@@ -53,6 +62,10 @@ export interface AuditConsumer extends Component {
   failed(): Promise<HubError>;
 }
 
+// Retriable failures (schema log unreachable, a chain still locked by its previous owner) are
+// retried for as long as it takes: giving up would mean a dead letter, i.e. a hole in the audit.
+const retryForever = { retries: 1_000_000, initialDelayMs: 200, maxDelayMs: 5_000 };
+
 /** Builds the audit consumer; `start()` refuses without keys (AUDIT_KEYS_MISSING) before touching Kafka. */
 export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsumerDeps): AuditConsumer {
   const config = auditConsumerConfigSchema.parse(input);
@@ -61,29 +74,56 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     deps.store ??
     createSegmentStore({ dir: config.dir, fsync: config.fsync, segmentBytes: config.segmentBytes }, logger);
   const writers = new Map<number, Promise<ChainWriter>>();
-  // A chain that cannot be written (wrong key file, damage) will not heal by retrying: stop.
+  const heads = new Map<number, { seq: number; offset: string | null }>();
+  const counts = { recorded: 0, dropped: 0 };
+  let keys: AuditKeyRing | undefined;
+  let subjectKeys: SubjectKeyStore | undefined;
+  let consumer: EventConsumer | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let started: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
+
+  // A chain that cannot be written (wrong key file, damage, a failing disk) will not heal by
+  // retrying, and must never be skipped through the DLQ: stop the consumer instead.
   let fatal: HubError | undefined;
   let reportFailure: (err: HubError) => void = () => {};
   const failure = new Promise<HubError>((resolve) => {
     reportFailure = resolve;
   });
-  const stopOnFatal = (err: unknown) => {
-    if (fatal || !(err instanceof HubError) || err.retriable) return;
-    fatal = err;
-    logger.error({ err, code: err.code }, 'audit consumer stopped: a chain cannot be written');
-    reportFailure(err);
-    consumer?.stop().catch(() => {});
+  /** Stops the consumer for good with `err` (first error wins); returns the error that stopped it. */
+  const stop = (err: unknown, where: RecordPosition | { topic: string; partition: number }): HubError => {
+    if (fatal) return fatal;
+    fatal = toHubError(err, 'AUDIT_STORE_FAILED', where);
+    logger.error({ err: fatal, code: fatal.code }, 'audit consumer stopped: a chain cannot be written');
+    reportFailure(fatal);
+    // Paused, the platform leaves the records unresolved (no DLQ, no commit) when a handler
+    // throws a retriable error; closing from inside a handler would wait for that handler.
+    consumer?.pause();
+    void consumer?.close();
+    return fatal;
   };
-  const sought = new Set<number>();
-  const heads = new Map<number, { seq: number; offset: string | null }>();
-  const counts = { recorded: 0, dropped: 0 };
-  let keys: AuditKeyRing | undefined;
-  let subjectKeys: SubjectKeyStore | undefined;
-  let consumer: ReturnType<KafkaClient['consumer']> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running = false;
-  let started: Promise<void> | undefined;
-  let closed: Promise<void> | undefined;
+  /** Rethrows a retriable error for the platform to retry; stops on anything else. */
+  const handleFailure = (err: unknown, where: RecordPosition | { topic: string; partition: number }) => {
+    if (!fatal && err instanceof HubError && err.retriable) throw err;
+    const cause = stop(err, where);
+    throw new HubError('AUDIT_STOPPED', `the audit consumer stopped: ${cause.code}`, {
+      retriable: true,
+      cause,
+      where,
+    });
+  };
+
+  // The audit never dead-letters: an action in a DLQ would be missing from the chain.
+  const refuseDeadLetters: DeadLetterWriter = {
+    send(letter) {
+      const where = { topic: letter.topic, partition: letter.partition, offset: letter.offset };
+      const err = new HubError('AUDIT_UNRECORDABLE', `a record of ${letter.topic} could not be recorded`, {
+        cause: letter.error,
+        where,
+      });
+      return Promise.reject(stop(err, where));
+    },
+  };
 
   // Best effort: the next checkpoint supersedes a lost anchor, and the chain itself is durable.
   const anchor = async (cp: Checkpoint) => {
@@ -114,16 +154,6 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     }
   };
 
-  /** Closes the writers of partitions this member no longer has, releasing their chains. */
-  const closeRevoked = async (assigned: number[]) => {
-    for (const [partition, writer] of writers) {
-      if (assigned.includes(partition)) continue;
-      writers.delete(partition);
-      heads.delete(partition);
-      await (await writer).close();
-    }
-  };
-
   const writerFor = (partition: number): Promise<ChainWriter> => {
     let writer = writers.get(partition);
     if (!writer) {
@@ -134,71 +164,79 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     return writer;
   };
 
-  async function eachBatch(payload: BatchPayloadLike): Promise<void> {
+  /**
+   * After every join: closes the chains of partitions this member lost (releasing them to their
+   * new owner) and answers, for each assigned one, the offset after its chain's last record.
+   */
+  async function onAssigned(assignment: AssignedPartition[]): Promise<Map<string, string>> {
+    const mine = assignment.filter((a) => a.topic === config.topic).map((a) => a.partition);
     try {
-      await recordBatch(payload);
+      for (const [partition, writer] of writers) {
+        if (mine.includes(partition)) continue;
+        writers.delete(partition);
+        heads.delete(partition);
+        await (await writer).close();
+      }
+      const seeks = new Map<string, string>();
+      for (const partition of mine) {
+        const stored = (await writerFor(partition)).head().lastSource;
+        if (!stored || stored.topic !== config.topic || stored.partition !== partition) continue;
+        seeks.set(`${config.topic}:${partition}`, String(BigInt(stored.offset) + 1n));
+      }
+      return seeks;
     } catch (err) {
-      stopOnFatal(err);
-      throw err;
+      logger.error({ err }, 'could not open the assigned chains');
+      if (err instanceof HubError && err.retriable && !fatal) throw err;
+      // The error itself, so that start() fails with it (AUDIT_WRONG_KEY, AUDIT_CHAIN_DAMAGED...).
+      throw stop(err, { topic: config.topic, partition: -1 });
     }
   }
 
-  async function recordBatch(payload: BatchPayloadLike): Promise<void> {
-    const { batch } = payload;
-    const writer = await writerFor(batch.partition);
+  /** Appends records of one partition with one write (one fsync), dropping what the chain has. */
+  async function record(partition: number, records: ActionRecord[]): Promise<void> {
+    const writer = await writerFor(partition);
     const stored = writer.head().lastSource;
     const last =
-      stored && stored.topic === batch.topic && stored.partition === batch.partition
-        ? BigInt(stored.offset)
-        : -1n;
-    const fresh = batch.messages.filter((m) => BigInt(m.offset) > last);
-    counts.dropped += batch.messages.length - fresh.length;
+      stored && stored.topic === config.topic && stored.partition === partition ? BigInt(stored.offset) : -1n;
+    // Records at or below the stored offset were appended before a crash kept them uncommitted.
+    const fresh = records.filter((r) => BigInt(r.source.offset) > last);
+    counts.dropped += records.length - fresh.length;
     const first = fresh[0];
-    if (first && last >= 0n && BigInt(first.offset) > last + 1n) {
-      // The group's committed offset is ahead of the store: go back for the missing records once.
-      if (!sought.has(batch.partition)) {
-        sought.add(batch.partition);
-        logger.warn(
-          { partition: batch.partition, stored: String(last), fetched: first.offset },
-          'seeking back to the stored offset',
-        );
-        consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) });
-        return;
-      }
+    if (first && last >= 0n && BigInt(first.source.offset) > last + 1n) {
       logger.error(
-        { partition: batch.partition, missing: `${last + 1n}..${BigInt(first.offset) - 1n}` },
+        { partition, missing: `${last + 1n}..${BigInt(first.source.offset) - 1n}` },
         'source records are gone (retention?); the chain records where it resumed',
       );
     }
-    sought.delete(batch.partition);
-    const records: ActionRecord[] = [];
-    for (const message of fresh) {
-      if (!payload.isRunning() || payload.isStale()) break;
-      records.push(
-        await actionRecordOf(deps.serde, message, { topic: batch.topic, partition: batch.partition }, logger),
-      );
-    }
-    if (records.length > 0) {
-      const entries = await writer.append(records);
-      counts.recorded += entries.length;
-      counts.dropped += records.length - entries.length;
-      const head = writer.head();
-      heads.set(batch.partition, { seq: head.seq, offset: head.lastSource?.offset ?? null });
-    }
-    const done =
-      records.at(-1)?.source.offset ?? (fresh.length === 0 ? batch.messages.at(-1)?.offset : undefined);
-    if (done !== undefined) {
-      payload.resolveOffset(done);
-      await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
-    }
-    await payload.heartbeat();
+    if (fresh.length === 0) return;
+    const entries = await writer.append(fresh);
+    counts.recorded += entries.length;
+    counts.dropped += fresh.length - entries.length;
+    const head = writer.head();
+    heads.set(partition, { seq: head.seq, offset: head.lastSource?.offset ?? null });
   }
 
-  async function seekToStored(partitions: number[]): Promise<void> {
-    for (const partition of partitions) {
-      const stored = (await writerFor(partition)).head().lastSource;
-      if (!stored || stored.topic !== config.topic || stored.partition !== partition) continue;
-      consumer!.seek({ topic: config.topic, partition, offset: String(BigInt(stored.offset) + 1n) });
+  async function batchHandler(events: BatchEvent[], part: PartitionContext): Promise<void> {
+    try {
+      if (fatal) handleFailure(fatal, part);
+      const records = events.map(({ event, ctx }) =>
+        isActionEvent(ctx.schemaName)
+          ? actionRecordOf(event, ctx)
+          : foreignEventRecord(event, ctx.schemaName, ctx),
+      );
+      await record(part.partition, records);
+    } catch (err) {
+      handleFailure(err, { topic: part.topic, partition: part.partition, offset: part.firstOffset });
+    }
+  }
+
+  async function onUndecodable(raw: RawRecord, position: RecordPosition, error: HubError): Promise<void> {
+    try {
+      if (fatal) handleFailure(fatal, position);
+      logger.warn({ ...position, code: error.code }, 'recording an undecodable action record as such');
+      await record(position.partition, [undecodableRawRecord(raw, position, error)]);
+    } catch (err) {
+      handleFailure(err, position);
     }
   }
 
@@ -210,46 +248,22 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     );
     if (keys.development)
       logger.warn('audit is running with a DEVELOPMENT key file; do not use it in production');
-    consumer = deps.kafka.consumer({
+    consumer = createEventConsumer({
+      kafka: deps.kafka,
+      serde: deps.serde,
       groupId: config.groupId,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 500,
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
+      topics: [config.topic],
+      concurrency: config.partitionsConsumedConcurrently,
+      joinTimeoutMs: config.joinTimeoutMs,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      maxWaitTimeMs: 500,
+      retry: retryForever,
+      deadLetters: refuseDeadLetters,
+      logger,
+      onAssigned,
+      batchHandler,
+      onUndecodable,
     });
-    // On every (re)assignment start each partition right after its chain's last recorded offset,
-    // whatever the group committed: the store, not Kafka, is the truth of what is recorded.
-    let joinedOnce: () => void = () => {};
-    const joined = new Promise<void>((resolve) => {
-      joinedOnce = resolve;
-    });
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assigned = (event.payload.memberAssignment as Record<string, number[]>)[config.topic] ?? [];
-      closeRevoked(assigned)
-        .then(() => seekToStored(assigned))
-        .then(
-          () => joinedOnce(),
-          (err: unknown) => {
-            logger.error({ err }, 'could not open the assigned chains');
-            stopOnFatal(err);
-            // A fatal error fails start() through `failure`; anything else is retried by batches.
-            if (!fatal) joinedOnce();
-          },
-        );
-    });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-        eachBatch: (payload) => eachBatch(payload as unknown as BatchPayloadLike),
-      });
-    } catch (err) {
-      throw fromKafkaError(err, 'KAFKA_CONSUMER_START', { topic: config.topic });
-    }
-    running = true;
     timer = setInterval(
       () => {
         for (const w of writers.values()) {
@@ -261,38 +275,21 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
       Math.max(250, Math.min(config.checkpointIntervalMs / 4, 5_000)),
     );
     timer.unref();
-    // A failure later than start() is for failed(); handled here so it is never "unhandled".
+    // A fatal error reported while joining fails start() with that error, not a wrapper.
     const stoppedEarly = failure.then((err) => Promise.reject(err));
     stoppedEarly.catch(() => {});
-    let joinTimer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      joinTimer = setTimeout(
-        () =>
-          reject(
-            new HubError(
-              'KAFKA_GROUP_JOIN',
-              `group ${config.groupId} got no assignment within ${config.joinTimeoutMs} ms`,
-              {
-                retriable: true,
-                where: { topic: config.topic, group: config.groupId },
-              },
-            ),
-          ),
-        config.joinTimeoutMs,
-      );
-    });
     try {
-      await Promise.race([joined, timeout, stoppedEarly]);
-    } finally {
-      clearTimeout(joinTimer);
+      await Promise.race([consumer.start(), stoppedEarly]);
+    } catch (err) {
+      throw fatal ?? err;
     }
+    if (fatal) throw fatal;
   }
 
   async function shutdown(): Promise<void> {
     if (timer) clearInterval(timer);
     await started?.catch(() => {});
-    await consumer?.disconnect();
-    running = false;
+    await consumer?.close();
     // Final checkpoints after the last batch is durable and committed.
     const results = await Promise.allSettled([...writers.values()].map(async (w) => (await w).close()));
     for (const r of results)
@@ -311,21 +308,18 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     },
     status() {
       const chains = Object.fromEntries([...heads].map(([p, h]) => [chainIdForPartition(p), h]));
-      return { running, ...counts, chains, error: fatal ? fatal.describe() : null };
+      const platform = consumer?.status();
+      return {
+        running: !fatal && (platform?.running ?? false),
+        recorded: counts.recorded,
+        // Re-sent events the platform dropped inside one fetch count as dropped too.
+        dropped: counts.dropped + (platform?.duplicates ?? 0),
+        chains,
+        error: fatal ? fatal.describe() : null,
+      };
     },
     failed() {
       return failure;
     },
   };
-}
-
-/** The parts of a kafkajs message and batch payload used here (kafkajs stays inside platform/). */
-interface BatchPayloadLike {
-  batch: { topic: string; partition: number; messages: KafkaMessageLike[] };
-  resolveOffset(offset: string): void;
-  commitOffsetsIfNecessary(offsets?: unknown): Promise<void>;
-  uncommittedOffsets(): unknown;
-  heartbeat(): Promise<void>;
-  isRunning(): boolean;
-  isStale(): boolean;
 }

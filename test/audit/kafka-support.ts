@@ -7,6 +7,7 @@ import {
   kafkaSettingsFromEnv,
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
+import { waitForTopics } from '../processors/kafka-harness.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 
@@ -34,11 +35,16 @@ export async function auditTestHub(partitions = 3): Promise<{
   const newTopic = async (count = partitions, name = uniqueName('audit-actions')) => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: name, numPartitions: count, replicationFactor: -1 }],
-    });
-    await admin.disconnect();
+    try {
+      // kafkajs' own wait gives up on the first "does not host this topic-partition" of a busy broker.
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: [{ topic: name, numPartitions: count, replicationFactor: -1 }],
+      });
+      await waitForTopics(admin, [name]);
+    } finally {
+      await admin.disconnect();
+    }
     if (!topics.includes(name)) topics.push(name);
     return name;
   };
