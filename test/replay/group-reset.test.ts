@@ -3,7 +3,12 @@ import { HubError } from '../../core/errors.ts';
 import { createActionEmitter } from '../../platform/actions.ts';
 import { EventHeaders } from '../../platform/producer.ts';
 import { headerText } from '../../platform/records.ts';
-import { resetGroupOffsets } from '../../topology/replay/index.ts';
+import {
+  createTopicCheckpointStore,
+  type PositionSpec,
+  replayInto,
+  resetGroupOffsets,
+} from '../../topology/replay/index.ts';
 import { uniqueName } from '../support/names.ts';
 import { actionEvent, createTopics, deleteTopics, readTopic, testHub, waitUntil } from './support.ts';
 
@@ -11,6 +16,8 @@ type Hub = Awaited<ReturnType<typeof testHub>>;
 let hub: Hub;
 const topic = uniqueName('test.replay.reset');
 const actionsTopic = uniqueName('test.replay.reset.actions');
+const checkpointTopic = uniqueName('test.replay.reset.checkpoints');
+const copies: string[] = [];
 
 beforeAll(async () => {
   hub = await testHub();
@@ -20,7 +27,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hub?.close();
-  if (hub) await deleteTopics(hub.kafka, [topic, actionsTopic, hub.schemaLogTopic]);
+  if (hub)
+    await deleteTopics(hub.kafka, [topic, actionsTopic, checkpointTopic, ...copies, hub.schemaLogTopic]);
 });
 
 /** Consumes with `groupId` (committing) until its committed offsets reach the log end; returns event ids. */
@@ -103,6 +111,28 @@ describe('replay --group', { timeout: 60_000 }, () => {
 
     const again = await consumeToEnd(groupId);
     expect(again.sort()).toEqual(batchB.map((e) => e.envelope.id).sort());
+
+    // The same point in time bounds a copy: [time, end) is B, [earliest, time) is A.
+    const checkpoints = createTopicCheckpointStore({
+      kafka: hub.kafka,
+      producer: hub.producer,
+      topic: checkpointTopic,
+    });
+    const copyIds = async (from: PositionSpec, to: PositionSpec | undefined) => {
+      const into = uniqueName('test.replay.reset.copy');
+      copies.push(into);
+      await createTopics(hub.kafka, [into], 3);
+      await replayInto({ hub, checkpoints, topic, into, from, ...(to ? { to } : {}), actor: 'tester' });
+      return (await readTopic(hub.kafka, into))
+        .map((r) => headerText(r.headers, EventHeaders.eventId))
+        .sort();
+    };
+    expect(await copyIds({ kind: 'time', timeMs: time }, undefined)).toEqual(
+      batchB.map((e) => e.envelope.id).sort(),
+    );
+    expect(await copyIds({ kind: 'earliest' }, { kind: 'time', timeMs: time })).toEqual(
+      batchA.map((e) => e.envelope.id).sort(),
+    );
   });
 
   it('resets to an offset on every partition, or per partition', async () => {
