@@ -4,6 +4,7 @@ import { declareComponent, type TopicDeclaration } from '../../platform/declarat
 import { assembleConnector, connectorRuntimeSchema, topicName } from '../runtime/connector.ts';
 import { createHttpClient, httpClientSchema } from '../runtime/http-client.ts';
 import { SOURCE_OFFSETS_TOPIC } from '../runtime/source-offsets.ts';
+import { crmLookupCommands } from './lookup.ts';
 import { crmSinkCommands } from './sink.ts';
 import { crmEntities, crmSourceStreams } from './source.ts';
 
@@ -82,6 +83,17 @@ export const crmConnector = declareComponent<CrmConfig>({
       'tributary.crm.ContactUpsert',
     ),
     topic(
+      'crm.account.get.cmd',
+      'Queries for one account by external id or CRM id.',
+      'tributary.crm.AccountGet',
+    ),
+    topic(
+      'crm.account.get.res',
+      'Answers to account queries: found with the record, or not found.',
+      'tributary.crm.AccountGetResult',
+      false,
+    ),
+    topic(
       'crm.account.upsert.res',
       'Outcome of each account upsert, with the CRM answer.',
       'tributary.crm.AccountUpsertResult',
@@ -100,10 +112,11 @@ export const crmConnector = declareComponent<CrmConfig>({
     'crm.opportunity.changed',
     'crm.account.upsert.res',
     'crm.contact.upsert.res',
+    'crm.account.get.res',
     ACTIONS_TOPIC,
     SOURCE_OFFSETS_TOPIC,
   ],
-  consumes: ['crm.account.upsert.cmd', 'crm.contact.upsert.cmd', SOURCE_OFFSETS_TOPIC],
+  consumes: ['crm.account.upsert.cmd', 'crm.contact.upsert.cmd', 'crm.account.get.cmd', SOURCE_OFFSETS_TOPIC],
   commands: [
     {
       name: 'crm.account.upsert',
@@ -123,6 +136,15 @@ export const crmConnector = declareComponent<CrmConfig>({
       resultTopic: 'crm.contact.upsert.res',
       mutating: true,
     },
+    {
+      name: 'crm.account.get',
+      title: 'Look up a CRM account',
+      description:
+        'Reads one account from the CRM by external id (default) or CRM id; answers found=false when there is none.',
+      topic: 'crm.account.get.cmd',
+      resultTopic: 'crm.account.get.res',
+      mutating: false,
+    },
   ],
   create(config, deps) {
     const http = createHttpClient(config.http, { logger: deps.logger });
@@ -138,7 +160,10 @@ export const crmConnector = declareComponent<CrmConfig>({
           topic: topicOf,
           entities: config.entities,
         }),
-        commands: crmSinkCommands(http, { apiVersion: config.apiVersion, topic: topicOf }),
+        commands: [
+          ...crmSinkCommands(http, { apiVersion: config.apiVersion, topic: topicOf }),
+          ...crmLookupCommands(http, { apiVersion: config.apiVersion, topic: topicOf }),
+        ],
       },
       config,
       deps,

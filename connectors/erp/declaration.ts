@@ -4,6 +4,7 @@ import { declareComponent } from '../../platform/declaration.ts';
 import { assembleConnector, connectorRuntimeSchema, topicName } from '../runtime/connector.ts';
 import { createHttpClient, httpClientSchema } from '../runtime/http-client.ts';
 import { SOURCE_OFFSETS_TOPIC } from '../runtime/source-offsets.ts';
+import { erpLookupCommands } from './lookup.ts';
 import { erpSinkCommands } from './sink.ts';
 import { erpEntities, erpSourceStreams } from './source.ts';
 
@@ -39,6 +40,25 @@ const changed = (entity: string, schema: string, what: string) => ({
   deadLetter: true,
 });
 
+/** The query topics of one ERP lookup: commands in, answers out (no DLQ for answers). */
+const lookupTopics = (entity: string, type: string, what: string) => [
+  {
+    name: `erp.${entity}.get.cmd`,
+    description: `Queries for one ${what} of the ERP by its number.`,
+    valueSchema: `tributary.erp.${type}Get`,
+    keyType: 'string' as const,
+    partitions: 3,
+    deadLetter: true,
+  },
+  {
+    name: `erp.${entity}.get.res`,
+    description: `Answers to ${what} queries: found with the record, or not found.`,
+    valueSchema: `tributary.erp.${type}GetResult`,
+    keyType: 'string' as const,
+    partitions: 3,
+  },
+];
+
 /** The ERP connector: pulls sales orders, customers and invoices; pushes sales order upserts. */
 export const erpConnector = declareComponent<ErpConfig>({
   name: 'connector.erp',
@@ -58,6 +78,8 @@ export const erpConnector = declareComponent<ErpConfig>({
       partitions: 3,
       deadLetter: true,
     },
+    ...lookupTopics('sales-order', 'SalesOrder', 'sales order'),
+    ...lookupTopics('customer', 'Customer', 'customer'),
     {
       name: 'erp.sales-order.upsert.res',
       description: 'Outcome of each sales order upsert, with the ERP answer.',
@@ -71,10 +93,17 @@ export const erpConnector = declareComponent<ErpConfig>({
     'erp.customer.changed',
     'erp.invoice.changed',
     'erp.sales-order.upsert.res',
+    'erp.sales-order.get.res',
+    'erp.customer.get.res',
     ACTIONS_TOPIC,
     SOURCE_OFFSETS_TOPIC,
   ],
-  consumes: ['erp.sales-order.upsert.cmd', SOURCE_OFFSETS_TOPIC],
+  consumes: [
+    'erp.sales-order.upsert.cmd',
+    'erp.sales-order.get.cmd',
+    'erp.customer.get.cmd',
+    SOURCE_OFFSETS_TOPIC,
+  ],
   commands: [
     {
       name: 'erp.sales-order.upsert',
@@ -84,6 +113,24 @@ export const erpConnector = declareComponent<ErpConfig>({
       topic: 'erp.sales-order.upsert.cmd',
       resultTopic: 'erp.sales-order.upsert.res',
       mutating: true,
+    },
+    {
+      name: 'erp.sales-order.get',
+      title: 'Look up an ERP sales order',
+      description:
+        'Reads one sales order (with its items) from the ERP by order number; answers found=false when there is none.',
+      topic: 'erp.sales-order.get.cmd',
+      resultTopic: 'erp.sales-order.get.res',
+      mutating: false,
+    },
+    {
+      name: 'erp.customer.get',
+      title: 'Look up an ERP customer',
+      description:
+        'Reads one customer from the ERP by customer number; answers found=false when there is none.',
+      topic: 'erp.customer.get.cmd',
+      resultTopic: 'erp.customer.get.res',
+      mutating: false,
     },
   ],
   create(config, deps) {
@@ -95,7 +142,7 @@ export const erpConnector = declareComponent<ErpConfig>({
         system: 'erp',
         http,
         streams: erpSourceStreams(http, { pageSize: config.pageSize, topic, entities: config.entities }),
-        commands: erpSinkCommands(http, topic),
+        commands: [...erpSinkCommands(http, topic), ...erpLookupCommands(http, topic)],
       },
       config,
       deps,

@@ -4,6 +4,7 @@ import { declareComponent, type TopicDeclaration } from '../../platform/declarat
 import { assembleConnector, connectorRuntimeSchema, topicName } from '../runtime/connector.ts';
 import { createHttpClient, httpClientSchema } from '../runtime/http-client.ts';
 import { SOURCE_OFFSETS_TOPIC } from '../runtime/source-offsets.ts';
+import { hrLookupCommands } from './lookup.ts';
 import { hrSinkCommands } from './sink.ts';
 import { hrEntities, hrSourceStreams } from './source.ts';
 
@@ -67,6 +68,17 @@ export const hrConnector = declareComponent<HrConfig>({
       'tributary.hr.EmployeeDeactivate',
     ),
     topic(
+      'hr.employee.get.cmd',
+      'Queries for one employee by userName or employee number.',
+      'tributary.hr.EmployeeGet',
+    ),
+    topic(
+      'hr.employee.get.res',
+      'Answers to employee queries: found with the record, or not found.',
+      'tributary.hr.EmployeeGetResult',
+      false,
+    ),
+    topic(
       'hr.employee.upsert.res',
       'Outcome of each employee upsert, with the HR answer.',
       'tributary.hr.EmployeeCommandResult',
@@ -84,10 +96,16 @@ export const hrConnector = declareComponent<HrConfig>({
     'hr.group.changed',
     'hr.employee.upsert.res',
     'hr.employee.deactivate.res',
+    'hr.employee.get.res',
     ACTIONS_TOPIC,
     SOURCE_OFFSETS_TOPIC,
   ],
-  consumes: ['hr.employee.upsert.cmd', 'hr.employee.deactivate.cmd', SOURCE_OFFSETS_TOPIC],
+  consumes: [
+    'hr.employee.upsert.cmd',
+    'hr.employee.deactivate.cmd',
+    'hr.employee.get.cmd',
+    SOURCE_OFFSETS_TOPIC,
+  ],
   commands: [
     {
       name: 'hr.employee.upsert',
@@ -106,6 +124,15 @@ export const hrConnector = declareComponent<HrConfig>({
       resultTopic: 'hr.employee.deactivate.res',
       mutating: true,
     },
+    {
+      name: 'hr.employee.get',
+      title: 'Look up an employee',
+      description:
+        'Reads one employee from HR by userName (default) or employee number; answers found=false when there is none.',
+      topic: 'hr.employee.get.cmd',
+      resultTopic: 'hr.employee.get.res',
+      mutating: false,
+    },
   ],
   create(config, deps) {
     const http = createHttpClient(config.http, { logger: deps.logger });
@@ -120,7 +147,7 @@ export const hrConnector = declareComponent<HrConfig>({
           topic: topicOf,
           entities: config.entities,
         }),
-        commands: hrSinkCommands(http, topicOf),
+        commands: [...hrSinkCommands(http, topicOf), ...hrLookupCommands(http, topicOf)],
       },
       config,
       deps,

@@ -20,6 +20,8 @@ export interface PushAnswer {
   /** The system's own id of the record, when it said. */
   systemId?: string;
   answer?: unknown;
+  /** Extra fields of the result event (a lookup's `found` and `record`); merged last. */
+  resultFields?: Record<string, unknown>;
 }
 
 /** One command topic a sink consumes and how to push it. */
@@ -34,6 +36,10 @@ export interface SinkCommand {
   keyField: string;
   /** Applies one command; throws a HubError (retriable for transient failures). `commandId` is the idempotency key. */
   push(data: Record<string, unknown>, ctx: { commandId: string; signal: AbortSignal }): Promise<PushAnswer>;
+  /** Extra fields of a failed result, for result schemas with more than the common ones. */
+  failedResultFields?: Record<string, unknown>;
+  /** Audit action of each command (default `connector.push`; lookups say `connector.lookup`). */
+  auditAction?: string;
 }
 
 export interface SinkLoopOptions {
@@ -148,10 +154,11 @@ export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
         errorCode: null,
         message: null,
         answer: answer.answer === undefined ? null : JSON.stringify(answer.answer).slice(0, maxAnswerLength),
+        ...answer.resultFields,
       });
       counts.succeeded += 1;
       await audit({
-        action: 'connector.push',
+        action: cmd.auditAction ?? 'connector.push',
         actor: event.envelope.actor,
         resource: `${cmd.name}:${key}`,
         outcome: 'succeeded',
@@ -172,10 +179,11 @@ export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
         errorCode: e.code,
         message: e.message.slice(0, maxAnswerLength),
         answer: failure?.body === undefined ? null : JSON.stringify(failure.body).slice(0, maxAnswerLength),
+        ...cmd.failedResultFields,
       });
       counts.failed += 1;
       await audit({
-        action: 'connector.push',
+        action: cmd.auditAction ?? 'connector.push',
         actor: event.envelope.actor,
         resource: `${cmd.name}:${key}`,
         outcome: 'failed',

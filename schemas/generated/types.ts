@@ -126,6 +126,112 @@ export interface CrmAccountChangedData {
 }
 
 /**
+ * Command: look up one account in the system of record (a query: nothing changes).
+ *
+ * Avro: tributary.crm.AccountGet
+ */
+export interface CrmAccountGet {
+  /** Common event metadata; correlationId ties the result to this query. */
+  envelope: Envelope;
+  /** Which account to look up. */
+  data: CrmAccountGetData;
+}
+
+/**
+ * Which account to look up.
+ *
+ * Avro: tributary.crm.AccountGetData
+ */
+export interface CrmAccountGetData {
+  /** The external id (ExtId__c) or CRM id of the account, as `by` says. */
+  key: string;
+  /** Which field key names: externalId (ExtId__c) or accountId (the CRM Id). */
+  by?: CrmAccountLookupField;
+}
+
+/**
+ * Answer to a account lookup: found (with the record mapped to the hub schema), not found, or failed.
+ *
+ * Avro: tributary.crm.AccountGetResult
+ */
+export interface CrmAccountGetResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Answer to a account lookup. */
+  data: CrmAccountGetResultData;
+}
+
+/**
+ * Answer to a account lookup.
+ *
+ * Avro: tributary.crm.AccountGetResultData
+ */
+export interface CrmAccountGetResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** Key the lookup was made by. */
+  key: string;
+  /** Outcome of the lookup. */
+  outcome: CrmAccountGetResultOutcome;
+  /** True when the system holds the record; false when it does not or the lookup failed. */
+  found?: boolean;
+  /** The account, mapped as on its change events; null when not found. */
+  record?: null | CrmAccountRecord;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gives the record (its own primary key), when found. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Unused for lookups (the record is in record); kept for the common result shape. */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system answered (found or not); failed: it could not be asked.
+ *
+ * Avro: tributary.crm.AccountGetResultOutcome
+ */
+export type CrmAccountGetResultOutcome = 'succeeded' | 'failed';
+
+/**
+ * Which field key names: externalId (ExtId__c) or accountId (the CRM Id).
+ *
+ * Avro: tributary.crm.AccountLookupField
+ */
+export type CrmAccountLookupField = 'externalId' | 'accountId';
+
+/**
+ * The account as the hub's AccountChanged events carry it.
+ *
+ * Avro: tributary.crm.AccountRecord
+ */
+export interface CrmAccountRecord {
+  /** CRM record id (Salesforce Id). */
+  accountId: string;
+  /** External id (ExtId__c) used for upserts. */
+  externalId?: null | string;
+  /** Account name. */
+  name: string;
+  /** Industry. */
+  industry?: null | string;
+  /** Annual revenue. */
+  annualRevenue?: null | string;
+  /** Billing city. */
+  billingCity?: null | string;
+  /** Billing country. */
+  billingCountry?: null | string;
+  /** Main phone number. */
+  phone?: null | string;
+  /** Web site URL. */
+  website?: null | string;
+  /** When the record was last changed in the CRM (SystemModstamp) (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
  * Command: create or update an account by external id (null leaves a field unchanged).
  *
  * Avro: tributary.crm.AccountUpsert
@@ -390,6 +496,95 @@ export interface ErpCustomerChangedData {
 }
 
 /**
+ * Command: look up one customer in the system of record (a query: nothing changes).
+ *
+ * Avro: tributary.erp.CustomerGet
+ */
+export interface ErpCustomerGet {
+  /** Common event metadata; correlationId ties the result to this query. */
+  envelope: Envelope;
+  /** Which customer to look up. */
+  data: ErpCustomerGetData;
+}
+
+/**
+ * Which customer to look up.
+ *
+ * Avro: tributary.erp.CustomerGetData
+ */
+export interface ErpCustomerGetData {
+  /** Customer number (OData key ID). */
+  customerId: string;
+}
+
+/**
+ * Answer to a customer lookup: found (with the record mapped to the hub schema), not found, or failed.
+ *
+ * Avro: tributary.erp.CustomerGetResult
+ */
+export interface ErpCustomerGetResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Answer to a customer lookup. */
+  data: ErpCustomerGetResultData;
+}
+
+/**
+ * Answer to a customer lookup.
+ *
+ * Avro: tributary.erp.CustomerGetResultData
+ */
+export interface ErpCustomerGetResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** Customer number looked up. */
+  customerId: string;
+  /** Outcome of the lookup. */
+  outcome: ErpCustomerGetResultOutcome;
+  /** True when the system holds the record; false when it does not or the lookup failed. */
+  found?: boolean;
+  /** The customer, mapped as on its change events; null when not found. */
+  record?: null | ErpCustomerRecord;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gives the record (its own primary key), when found. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Unused for lookups (the record is in record); kept for the common result shape. */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system answered (found or not); failed: it could not be asked.
+ *
+ * Avro: tributary.erp.CustomerGetResultOutcome
+ */
+export type ErpCustomerGetResultOutcome = 'succeeded' | 'failed';
+
+/**
+ * The customer as the hub's CustomerChanged events carry it.
+ *
+ * Avro: tributary.erp.CustomerRecord
+ */
+export interface ErpCustomerRecord {
+  /** Customer number (OData key ID). */
+  customerId: string;
+  /** Customer name. */
+  name: string;
+  /** Contact e-mail address. */
+  email?: null | string;
+  /** ISO 3166-1 alpha-2 country code. */
+  country?: null | string;
+  /** Credit limit in EUR. */
+  creditLimit?: null | string;
+  /** When the record was last changed in the ERP (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
  * An invoice was created or changed in the ERP.
  *
  * Avro: tributary.erp.InvoiceChanged
@@ -464,11 +659,122 @@ export interface ErpSalesOrderChangedData {
 }
 
 /**
+ * Command: look up one sales order in the system of record (a query: nothing changes).
+ *
+ * Avro: tributary.erp.SalesOrderGet
+ */
+export interface ErpSalesOrderGet {
+  /** Common event metadata; correlationId ties the result to this query. */
+  envelope: Envelope;
+  /** Which sales order to look up. */
+  data: ErpSalesOrderGetData;
+}
+
+/**
+ * Which sales order to look up.
+ *
+ * Avro: tributary.erp.SalesOrderGetData
+ */
+export interface ErpSalesOrderGetData {
+  /** Sales order number (OData key ID). */
+  orderId: string;
+}
+
+/**
+ * Answer to a sales order lookup: found (with the record mapped to the hub schema), not found, or failed.
+ *
+ * Avro: tributary.erp.SalesOrderGetResult
+ */
+export interface ErpSalesOrderGetResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Answer to a sales order lookup. */
+  data: ErpSalesOrderGetResultData;
+}
+
+/**
+ * Answer to a sales order lookup.
+ *
+ * Avro: tributary.erp.SalesOrderGetResultData
+ */
+export interface ErpSalesOrderGetResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** Sales order number looked up. */
+  orderId: string;
+  /** Outcome of the lookup. */
+  outcome: ErpSalesOrderGetResultOutcome;
+  /** True when the system holds the record; false when it does not or the lookup failed. */
+  found?: boolean;
+  /** The sales order, mapped as on its change events; null when not found. */
+  record?: null | ErpSalesOrderRecord;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gives the record (its own primary key), when found. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Unused for lookups (the record is in record); kept for the common result shape. */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system answered (found or not); failed: it could not be asked.
+ *
+ * Avro: tributary.erp.SalesOrderGetResultOutcome
+ */
+export type ErpSalesOrderGetResultOutcome = 'succeeded' | 'failed';
+
+/**
  * One line of a sales order.
  *
  * Avro: tributary.erp.SalesOrderItem
  */
 export interface ErpSalesOrderItem {
+  /** Line number within the order. */
+  line: number;
+  /** Product number. */
+  product: string;
+  /** Ordered quantity. */
+  quantity: string;
+  /** Price of one unit in the order currency. */
+  unitPrice: string;
+}
+
+/**
+ * The sales order as the hub's SalesOrderChanged events carry it.
+ *
+ * Avro: tributary.erp.SalesOrderRecord
+ */
+export interface ErpSalesOrderRecord {
+  /** Sales order number (OData key ID). */
+  orderId: string;
+  /** Customer number the order belongs to. */
+  customerId?: null | string;
+  /** Order status as the ERP names it (open, released, delivered, ...). */
+  status: string;
+  /** ISO 4217 currency of the amounts. */
+  currency: string;
+  /** Net order amount in the order currency. */
+  netAmount?: null | string;
+  /** Date the order was placed. */
+  orderDate?: null | number;
+  /** Order lines. */
+  items: Array<ErpSalesOrderRecordItem>;
+  /** ETag of this version; a push may send it as If-Match. */
+  etag?: null | string;
+  /** When the record was last changed in the ERP (its own modification stamp). */
+  modifiedAt: number;
+}
+
+/**
+ * One line of a sales order.
+ *
+ * Avro: tributary.erp.SalesOrderRecordItem
+ */
+export interface ErpSalesOrderRecordItem {
   /** Line number within the order. */
   line: number;
   /** Product number. */
@@ -677,6 +983,112 @@ export interface HrEmployeeDeactivate {
 export interface HrEmployeeDeactivateData {
   /** Login name of the employee to deactivate. */
   userName: string;
+}
+
+/**
+ * Command: look up one employee in the system of record (a query: nothing changes).
+ *
+ * Avro: tributary.hr.EmployeeGet
+ */
+export interface HrEmployeeGet {
+  /** Common event metadata; correlationId ties the result to this query. */
+  envelope: Envelope;
+  /** Which employee to look up. */
+  data: HrEmployeeGetData;
+}
+
+/**
+ * Which employee to look up.
+ *
+ * Avro: tributary.hr.EmployeeGetData
+ */
+export interface HrEmployeeGetData {
+  /** The login name or employee number of the employee, as `by` says. */
+  key: string;
+  /** Which attribute key names: userName or the enterprise employeeNumber. */
+  by?: HrEmployeeLookupField;
+}
+
+/**
+ * Answer to a employee lookup: found (with the record mapped to the hub schema), not found, or failed.
+ *
+ * Avro: tributary.hr.EmployeeGetResult
+ */
+export interface HrEmployeeGetResult {
+  /** Common event metadata; correlationId and causationId point at the command. */
+  envelope: Envelope;
+  /** Answer to a employee lookup. */
+  data: HrEmployeeGetResultData;
+}
+
+/**
+ * Answer to a employee lookup.
+ *
+ * Avro: tributary.hr.EmployeeGetResultData
+ */
+export interface HrEmployeeGetResultData {
+  /** Envelope id of the command this result answers. */
+  commandId: string;
+  /** Key the lookup was made by. */
+  key: string;
+  /** Outcome of the lookup. */
+  outcome: HrEmployeeGetResultOutcome;
+  /** True when the system holds the record; false when it does not or the lookup failed. */
+  found?: boolean;
+  /** The employee, mapped as on its change events; null when not found. */
+  record?: null | HrEmployeeRecord;
+  /** HTTP status of the system final answer (0 when none arrived). */
+  httpStatus: number;
+  /** Id the system gives the record (its own primary key), when found. */
+  systemId?: null | string;
+  /** Stable Tributary error code when failed. */
+  errorCode?: null | string;
+  /** What went wrong, when failed, in the system own words where possible. */
+  message?: null | string;
+  /** Unused for lookups (the record is in record); kept for the common result shape. */
+  answer?: null | string;
+}
+
+/**
+ * succeeded: the system answered (found or not); failed: it could not be asked.
+ *
+ * Avro: tributary.hr.EmployeeGetResultOutcome
+ */
+export type HrEmployeeGetResultOutcome = 'succeeded' | 'failed';
+
+/**
+ * Which attribute key names: userName or the enterprise employeeNumber.
+ *
+ * Avro: tributary.hr.EmployeeLookupField
+ */
+export type HrEmployeeLookupField = 'userName' | 'employeeNumber';
+
+/**
+ * The employee as the hub's EmployeeChanged events carry it.
+ *
+ * Avro: tributary.hr.EmployeeRecord
+ */
+export interface HrEmployeeRecord {
+  /** SCIM resource id. */
+  userId: string;
+  /** Unique login name. */
+  userName: string;
+  /** Given name. */
+  givenName?: null | string;
+  /** Family name. */
+  familyName?: null | string;
+  /** Primary e-mail address. */
+  email?: null | string;
+  /** False once the employee is deactivated. */
+  active: boolean;
+  /** Employee number (enterprise extension). */
+  employeeNumber?: null | string;
+  /** Department (enterprise extension). */
+  department?: null | string;
+  /** SCIM id of the manager (enterprise extension). */
+  managerId?: null | string;
+  /** When the record was last changed in the HR system (meta.lastModified) (its own modification stamp). */
+  modifiedAt: number;
 }
 
 /**
@@ -1608,6 +2020,8 @@ export interface OpsInstanceHeartbeatData {
 export interface EventTypes {
   "tributary.audit.Action": AuditAction;
   "tributary.crm.AccountChanged": CrmAccountChanged;
+  "tributary.crm.AccountGet": CrmAccountGet;
+  "tributary.crm.AccountGetResult": CrmAccountGetResult;
   "tributary.crm.AccountUpsert": CrmAccountUpsert;
   "tributary.crm.AccountUpsertResult": CrmAccountUpsertResult;
   "tributary.crm.ContactChanged": CrmContactChanged;
@@ -1615,13 +2029,19 @@ export interface EventTypes {
   "tributary.crm.ContactUpsertResult": CrmContactUpsertResult;
   "tributary.crm.OpportunityChanged": CrmOpportunityChanged;
   "tributary.erp.CustomerChanged": ErpCustomerChanged;
+  "tributary.erp.CustomerGet": ErpCustomerGet;
+  "tributary.erp.CustomerGetResult": ErpCustomerGetResult;
   "tributary.erp.InvoiceChanged": ErpInvoiceChanged;
   "tributary.erp.SalesOrderChanged": ErpSalesOrderChanged;
+  "tributary.erp.SalesOrderGet": ErpSalesOrderGet;
+  "tributary.erp.SalesOrderGetResult": ErpSalesOrderGetResult;
   "tributary.erp.SalesOrderUpsert": ErpSalesOrderUpsert;
   "tributary.erp.SalesOrderUpsertResult": ErpSalesOrderUpsertResult;
   "tributary.hr.EmployeeChanged": HrEmployeeChanged;
   "tributary.hr.EmployeeCommandResult": HrEmployeeCommandResult;
   "tributary.hr.EmployeeDeactivate": HrEmployeeDeactivate;
+  "tributary.hr.EmployeeGet": HrEmployeeGet;
+  "tributary.hr.EmployeeGetResult": HrEmployeeGetResult;
   "tributary.hr.EmployeeUpsert": HrEmployeeUpsert;
   "tributary.hr.GroupChanged": HrGroupChanged;
   "tributary.mcp.ToolCancelled": McpToolCancelled;
@@ -1646,6 +2066,8 @@ export const latestVersions = {
   "tributary.common.BlobRef": 1,
   "tributary.common.Envelope": 1,
   "tributary.crm.AccountChanged": 1,
+  "tributary.crm.AccountGet": 1,
+  "tributary.crm.AccountGetResult": 1,
   "tributary.crm.AccountUpsert": 1,
   "tributary.crm.AccountUpsertResult": 1,
   "tributary.crm.ContactChanged": 1,
@@ -1653,13 +2075,19 @@ export const latestVersions = {
   "tributary.crm.ContactUpsertResult": 1,
   "tributary.crm.OpportunityChanged": 1,
   "tributary.erp.CustomerChanged": 1,
+  "tributary.erp.CustomerGet": 1,
+  "tributary.erp.CustomerGetResult": 1,
   "tributary.erp.InvoiceChanged": 1,
   "tributary.erp.SalesOrderChanged": 1,
+  "tributary.erp.SalesOrderGet": 1,
+  "tributary.erp.SalesOrderGetResult": 1,
   "tributary.erp.SalesOrderUpsert": 1,
   "tributary.erp.SalesOrderUpsertResult": 1,
   "tributary.hr.EmployeeChanged": 1,
   "tributary.hr.EmployeeCommandResult": 1,
   "tributary.hr.EmployeeDeactivate": 1,
+  "tributary.hr.EmployeeGet": 1,
+  "tributary.hr.EmployeeGetResult": 1,
   "tributary.hr.EmployeeUpsert": 1,
   "tributary.hr.GroupChanged": 1,
   "tributary.mcp.ToolCancelled": 1,
