@@ -39,6 +39,7 @@ interface ReplayOpts {
   into?: string;
   filter?: string[];
   dryRun?: boolean;
+  create?: boolean;
   id?: string;
   resume?: string;
   concurrency?: string;
@@ -133,6 +134,7 @@ export function registerReplayCommands(program: Command, options: ReplayCommandO
       collect,
       [],
     )
+    .option('--create', 'create the --into topic when missing (same partition count as --topic)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--id <id>', 'replay id (--into); default derived from the arguments, so a rerun resumes')
     .option('--resume <id>', 'continue an interrupted --into replay by its id')
@@ -148,8 +150,8 @@ export function registerReplayCommands(program: Command, options: ReplayCommandO
       if (opts.group && opts.into) throw new UsageError('give either --group or --into, not both');
       if (!opts.group && !opts.into && !opts.resume)
         throw new UsageError('give --group <group> or --into <topic>');
-      if (opts.group && (opts.to || opts.filter?.length || opts.resume || opts.id)) {
-        throw new UsageError('--to, --filter, --id and --resume apply to --into replays only');
+      if (opts.group && (opts.to || opts.filter?.length || opts.resume || opts.id || opts.create)) {
+        throw new UsageError('--to, --filter, --id, --create and --resume apply to --into replays only');
       }
       const concurrency = Number(opts.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -238,6 +240,7 @@ export function registerReplayCommands(program: Command, options: ReplayCommandO
         filter,
         id,
         dryRun: opts.dryRun ?? false,
+        createTarget: opts.create ?? false,
         actions,
         actor,
         concurrency,

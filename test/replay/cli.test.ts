@@ -128,6 +128,28 @@ describe('tributary replay', { timeout: 60_000 }, () => {
     expect(await recordCount(hub.kafka, target)).toBe(500);
   });
 
+  it('--into a missing topic fails unless --create, which makes it like the source', async () => {
+    const target = uniqueName('test.replay.cli.created');
+    topics.push(target);
+    const missing = (await run(['--topic', source, '--into', target, '--from', 'earliest']).catch(
+      (e: unknown) => e,
+    )) as HubError;
+    expect(missing.code).toBe('REPLAY_TOPIC_MISSING');
+    expect(missing.message).toContain(target);
+    const { out } = await run([
+      '--topic',
+      source,
+      '--into',
+      target,
+      '--from',
+      'earliest',
+      '--create',
+      '--json',
+    ]);
+    expect(JSON.parse(out)).toMatchObject({ written: 1500, partitioning: 'same' });
+    expect(await recordCount(hub.kafka, target)).toBe(1500);
+  });
+
   it('--group --dry-run prints partition: current -> new', async () => {
     const group = uniqueName('test.replay.cli.group');
     const { out } = await run(['--topic', source, '--group', group, '--from', 'offset:10', '--dry-run']);
@@ -148,5 +170,8 @@ describe('tributary replay', { timeout: 60_000 }, () => {
     ).rejects.toBeInstanceOf(UsageError);
     const missing = (await run(['--resume', 'replay-0000000000000000']).catch((e: unknown) => e)) as HubError;
     expect(missing.code).toBe('REPLAY_NOT_FOUND');
+    await expect(run(['--topic', source, '--into', source, '--from', 'earliest'])).rejects.toBeInstanceOf(
+      UsageError,
+    );
   });
 });

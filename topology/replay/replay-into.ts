@@ -3,6 +3,7 @@ import { createOffsetAdmin } from '../../platform/group-offsets.ts';
 import {
   type ActionEmitter,
   createEventProducer,
+  ensureTopic,
   type HubContext,
   type RawRecord,
 } from '../../platform/index.ts';
@@ -35,6 +36,8 @@ export interface ReplayIntoOptions {
   /** Replay id; by default derived from the arguments, so the same command resumes. */
   id?: string;
   dryRun?: boolean;
+  /** Create `into` when missing, with the source's partition count and the broker's defaults. */
+  createTarget?: boolean;
   actions?: ActionEmitter;
   actor: string;
   signal?: AbortSignal;
@@ -82,11 +85,20 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
   const admin = createOffsetAdmin(hub.kafka);
   await admin.start();
   try {
+    if (
+      options.createTarget &&
+      !options.dryRun &&
+      (await admin.topicExists(topic)) &&
+      !(await admin.topicExists(into))
+    ) {
+      // Same partition count as the source: the copy keeps the layout, record for record.
+      await ensureTopic({ kafka: hub.kafka, topic: into, partitions: (await admin.bounds(topic)).length });
+    }
     for (const t of [topic, into]) {
       if (!(await admin.topicExists(t))) {
         throw new HubError('REPLAY_TOPIC_MISSING', `topic ${t} does not exist`, {
           where: { topic: t },
-          hint: 'create the target first (tributary topology apply, or kafka-topics --create) and check the name',
+          hint: 'check the name; a missing target is created with --create (tributary replay) or createTarget',
         });
       }
     }
