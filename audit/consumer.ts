@@ -21,7 +21,7 @@ import { publishAnchor } from './anchors.ts';
 import { type ChainWriter, openChainWriter } from './chain-writer.ts';
 import { type AuditConsumerConfig, auditConsumerConfigSchema } from './consumer-config.ts';
 import type { ActionRecord, Checkpoint } from './entry.ts';
-import { type AuditKeyRing, loadAuditKeys } from './keys.ts';
+import { type AuditKeyRing, assertCanWrite, loadAuditKeys } from './keys.ts';
 import { createSegmentStore } from './segment-store.ts';
 import { type AuditStore, chainIdForPartition } from './store.ts';
 import { openSubjectKeyFile, type SubjectKeyStore } from './subject-keys.ts';
@@ -242,6 +242,7 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
 
   async function run(): Promise<void> {
     keys = deps.keys ?? (await loadAuditKeys({ keyFile: config.keyFile }));
+    assertCanWrite(keys);
     subjectKeys = await openSubjectKeyFile(
       config.subjectKeyFile ?? join(config.dir, 'subject-keys.json'),
       keys,

@@ -23,16 +23,17 @@ export const auditKeyFileSchema = z.object({
   version: z.literal(1).describe('Key file format version'),
   development: z.boolean().default(false).describe('True for a key file made by `tributary audit init`'),
   encryption: z.object({
-    current: z.string().describe('Id of the key new entries are encrypted with'),
-    keys: z
-      .array(
-        z.object({
-          id: z.string().min(1).describe('Key id stored in every entry it encrypts'),
-          key: base64.describe('32 random bytes, base64'),
-          createdAt: z.string().describe('ISO time the key was made'),
-        }),
-      )
-      .min(1),
+    current: z
+      .string()
+      .optional()
+      .describe('Id of the key new entries are encrypted with; absent on a verify-only copy without them'),
+    keys: z.array(
+      z.object({
+        id: z.string().min(1).describe('Key id stored in every entry it encrypts'),
+        key: base64.describe('32 random bytes, base64'),
+        createdAt: z.string().describe('ISO time the key was made'),
+      }),
+    ),
   }),
   signing: z.object({
     current: z.string().describe('Id of the Ed25519 key new checkpoints are signed with'),
@@ -61,6 +62,7 @@ export interface SigningKey {
 
 /** The keys in memory, ready to use. */
 export interface AuditKeyRing {
+  /** Empty for a verify-only key file without encryption keys (it can neither write nor decrypt). */
   currentEncryptionKeyId: string;
   encryptionKeys: Map<string, Buffer>;
   currentSigningKeyId: string;
@@ -127,10 +129,11 @@ function keyRingFromFile(file: AuditKeyFile, origin: string): AuditKeyRing {
       );
     }
   }
-  if (!encryptionKeys.has(file.encryption.current)) {
+  const current = file.encryption.current;
+  if (current === undefined ? encryptionKeys.size > 0 : !encryptionKeys.has(current)) {
     throw new HubError(
       'AUDIT_KEYS_INVALID',
-      `current encryption key ${file.encryption.current} is not in the file`,
+      `current encryption key ${current ?? '(none)'} is not in the file`,
       {
         where: { file: origin },
       },
@@ -146,7 +149,7 @@ function keyRingFromFile(file: AuditKeyFile, origin: string): AuditKeyRing {
     );
   }
   return {
-    currentEncryptionKeyId: file.encryption.current,
+    currentEncryptionKeyId: current ?? '',
     encryptionKeys,
     currentSigningKeyId: file.signing.current,
     signingKeys,
@@ -162,14 +165,26 @@ export interface KeySourceOptions {
 
 /** Loads the audit keys from --key-file, TRIBUTARY_AUDIT_KEYS or TRIBUTARY_AUDIT_KEY_FILE; throws AUDIT_KEYS_MISSING otherwise. */
 export async function loadAuditKeys(options: KeySourceOptions = {}): Promise<AuditKeyRing> {
+  const { json, origin } = await readAuditKeySource(options);
+  return parseAuditKeys(json, origin);
+}
+
+/** The key file as written (checked), from the same sources as loadAuditKeys. */
+export async function loadAuditKeyFile(options: KeySourceOptions = {}): Promise<AuditKeyFile> {
+  const { json, origin } = await readAuditKeySource(options);
+  parseAuditKeys(json, origin);
+  return auditKeyFileSchema.parse(JSON.parse(json));
+}
+
+async function readAuditKeySource(options: KeySourceOptions): Promise<{ json: string; origin: string }> {
   const env = options.env ?? process.env;
   const path = options.keyFile ?? (env.TRIBUTARY_AUDIT_KEYS ? undefined : env.TRIBUTARY_AUDIT_KEY_FILE);
-  if (path) return parseAuditKeys(await readKeyFile(path), path);
+  if (path) return { json: await readKeyFile(path), origin: path };
   if (env.TRIBUTARY_AUDIT_KEYS) {
-    return parseAuditKeys(
-      Buffer.from(env.TRIBUTARY_AUDIT_KEYS, 'base64').toString('utf8'),
-      'TRIBUTARY_AUDIT_KEYS',
-    );
+    return {
+      json: Buffer.from(env.TRIBUTARY_AUDIT_KEYS, 'base64').toString('utf8'),
+      origin: 'TRIBUTARY_AUDIT_KEYS',
+    };
   }
   throw new HubError(
     'AUDIT_KEYS_MISSING',
@@ -178,6 +193,32 @@ export async function loadAuditKeys(options: KeySourceOptions = {}): Promise<Aud
       hint: keyHint,
     },
   );
+}
+
+/**
+ * A copy of a key file for auditors: the public signing keys only, and the encryption keys too
+ * when `decrypt` (so `verify --decrypt` and `show --decrypt` work). Never a private signing
+ * key: whoever holds the copy can check the chain but not sign a forged one.
+ */
+export function verifyOnlyKeyFile(file: AuditKeyFile, options: { decrypt: boolean }): AuditKeyFile {
+  return {
+    version: 1,
+    development: file.development,
+    encryption: options.decrypt ? file.encryption : { keys: [] },
+    signing: {
+      current: file.signing.current,
+      keys: file.signing.keys.map(({ id, publicKey, createdAt }) => ({ id, publicKey, createdAt })),
+    },
+  };
+}
+
+/** Writes a verify-only copy; 0600 when it holds encryption keys, else 0644 (public keys only). */
+export async function writeVerifyOnlyKeyFile(path: string, file: AuditKeyFile): Promise<void> {
+  const secret = file.encryption.keys.length > 0;
+  await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, {
+    mode: secret ? 0o600 : 0o644,
+    exclusive: true,
+  });
 }
 
 async function readKeyFile(path: string): Promise<string> {
@@ -249,6 +290,16 @@ export async function rotateKeyFile(
   }
   await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   return { encryptionKeyId: file.encryption.current, signingKeyId: file.signing.current };
+}
+
+/** Throws AUDIT_KEYS_VERIFY_ONLY unless the ring can write (private signing key, encryption key). */
+export function assertCanWrite(keys: AuditKeyRing): void {
+  if (keys.signingKeys.get(keys.currentSigningKeyId)?.privateKey && keys.currentEncryptionKeyId) return;
+  throw new HubError(
+    'AUDIT_KEYS_VERIFY_ONLY',
+    'this key file can verify the audit but not write it: it has no private signing key or no encryption key',
+    { hint: 'run the audit consumer with the full key file; verify-only copies are for auditors' },
+  );
 }
 
 /** The encryption key with this id, or AUDIT_KEY_UNKNOWN naming it. */

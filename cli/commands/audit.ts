@@ -7,16 +7,27 @@ import {
   type AuditKeyRing,
   createKeyFile,
   generateAuditKeyFile,
+  loadAuditKeyFile,
   loadAuditKeys,
   rotateKeyFile,
+  verifyOnlyKeyFile,
+  writeVerifyOnlyKeyFile,
 } from '../../audit/keys.ts';
+import { reportAction } from '../../audit/report-action.ts';
 import { createSegmentStore } from '../../audit/segment-store.ts';
 import { readAuditEntries } from '../../audit/show.ts';
 import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
 import { verifyChain } from '../../audit/verify.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
-import { ACTIONS_TOPIC, createHubContext, createKafka, kafkaSettingsFromEnv } from '../../platform/index.ts';
+import {
+  ACTIONS_TOPIC,
+  createHubContext,
+  createKafka,
+  type HubContext,
+  kafkaSettingsFromEnv,
+} from '../../platform/index.ts';
+import { cliActor } from './replay.ts';
 
 /** What tests may swap; the CLI itself uses the process environment and stdout/stderr. */
 export interface AuditCommandOptions {
@@ -25,6 +36,12 @@ export interface AuditCommandOptions {
   writeErr?: (text: string) => void;
   /** Resolves when `audit run` should stop; SIGINT/SIGTERM by default. */
   stopSignal?: () => Promise<void>;
+  /** The hub `forget` reports its action through; built from the environment by default. */
+  hubContext?: () => Promise<HubContext>;
+  /** Action topic `forget` reports to (hub.actions by default). */
+  actionsTopic?: string;
+  /** How long `forget` tries to reach Kafka before saying the action could not be sent. */
+  emitTimeoutMs?: number;
 }
 
 interface DirOpts {
@@ -34,7 +51,7 @@ interface DirOpts {
 
 const DEFAULT_KEY_FILE = '.tributary/audit-keys.json';
 
-/** Registers `tributary audit run | verify | show | init | rotate-key | forget`. */
+/** Registers `tributary audit run | verify | show | init | rotate-key | forget | export-keys`. */
 export function registerAuditCommands(program: Command, options: AuditCommandOptions = {}): void {
   const env = options.env ?? process.env;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
@@ -244,6 +261,45 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
         id
           ? `forgot subject key ${id}: its entries now show as [forgotten]\n`
           : 'no entry was encrypted for this subject; nothing to forget\n',
+      );
+      // The subject id itself stays out of the action: it is the personal data being forgotten.
+      const sent = await reportAction(
+        options.hubContext ?? (() => createHubContext({ env })),
+        {
+          action: 'audit.forget',
+          actor: cliActor(env),
+          resource: 'audit.subject-keys',
+          outcome: 'succeeded',
+          details: { subjectKeyId: id ?? '', forgotten: id !== null },
+        },
+        {
+          source: 'cli.audit',
+          timeoutMs: options.emitTimeoutMs ?? 10_000,
+          ...(options.actionsTopic ? { topic: options.actionsTopic } : {}),
+        },
+      );
+      write(
+        sent.ok
+          ? 'reported as an audit.forget action\n'
+          : `the audit.forget action could not be sent (${sent.reason}); the key is forgotten all the same\n`,
+      );
+    });
+
+  group
+    .command('export-keys')
+    .description('Write a copy of the key file for auditors: public signing keys, no private key')
+    .requiredOption('--out <path>', 'file to write (never overwritten)')
+    .option('--verify-only', 'no private signing key (the only kind of export there is; for clarity)')
+    .option('--decrypt', 'include the encryption keys, so verify --decrypt and show --decrypt work')
+    .option('--key-file <path>', 'key file to export (else TRIBUTARY_AUDIT_KEY_FILE, TRIBUTARY_AUDIT_KEYS)')
+    .action(async (opts: { out: string; decrypt?: boolean; keyFile?: string }) => {
+      const file = await loadAuditKeyFile({ keyFile: keyFileOf(opts), env });
+      const copy = verifyOnlyKeyFile(file, { decrypt: opts.decrypt ?? false });
+      await writeVerifyOnlyKeyFile(opts.out, copy);
+      write(
+        `${opts.out}: ${copy.signing.keys.length} public signing key(s)` +
+          (opts.decrypt ? `, ${copy.encryption.keys.length} encryption key(s) (keep it secret)` : '') +
+          '\n',
       );
     });
 }

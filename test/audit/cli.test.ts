@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadAuditKeys } from '../../audit/keys.ts';
 import { registerAuditCommands } from '../../cli/commands/audit.ts';
 import { HubError } from '../../core/errors.ts';
+import { createHubContext } from '../../platform/index.ts';
 import { editLine, locate, tempDir, writeChain } from './support.ts';
 
 let dir: string;
@@ -18,10 +19,17 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-/** Runs `tributary audit ...` in-process with an empty environment. */
+/** Runs `tributary audit ...` in-process with an empty environment and no reachable Kafka. */
 async function audit(...args: string[]): Promise<string> {
   const program = new Command('tributary').exitOverride();
-  registerAuditCommands(program, { env: {}, write: (t) => out.push(t), writeErr: (t) => err.push(t) });
+  registerAuditCommands(program, {
+    env: {},
+    write: (t) => out.push(t),
+    writeErr: (t) => err.push(t),
+    // Nothing listens on port 1: `forget` works offline and says its action was not sent.
+    hubContext: () => createHubContext({ env: { KAFKA_BROKERS: '127.0.0.1:1' } }),
+    emitTimeoutMs: 1_500,
+  });
   out.length = 0;
   await program.parseAsync(['audit', ...args], { from: 'user' });
   return out.join('');
@@ -70,7 +78,11 @@ describe('tributary audit CLI', () => {
         .map((l) => JSON.parse(l).seq),
     ).toEqual([11, 12]);
 
-    expect(await audit('forget', 'erin@example.com', ...k)).toMatch(/^forgot subject key sk-/);
+    const forgot = await audit('forget', 'erin@example.com', ...k);
+    expect(forgot).toMatch(/^forgot subject key sk-/);
+    expect(forgot).toContain(
+      'the audit.forget action could not be sent (Kafka not reached within 1500 ms); the key is forgotten all the same',
+    );
     expect(await audit('show', ...k, '--decrypt', '--actor', 'user-1')).toContain(
       '0:5 2026-01-01T00:00:04.000Z succeeded connector.sync.batch actor=user-1 resource=crm.contact [forgotten]',
     );
@@ -117,5 +129,56 @@ describe('tributary audit CLI', () => {
       where: { file: join(dir, 'bad.json') },
     });
     expect(await readFile(join(dir, 'bad.json'), 'utf8')).toBe('{"version":1');
+  });
+
+  it('export-keys writes a verify-only copy: verify works with it, it holds no private signing key', async () => {
+    const keyFile = join(dir, 'keys.json');
+    const store = join(dir, 'audit');
+    await audit('init', '--key-file', keyFile);
+    await audit('rotate-key', '--key-file', keyFile, '--signing');
+    const keys = await loadAuditKeys({ keyFile });
+    await writeChain(store, keys, 12, { subjectOf: (i) => (i === 3 ? 'frank@example.com' : null) });
+    const publicOnly = join(dir, 'verify-only.json');
+    const withDecrypt = join(dir, 'verify-decrypt.json');
+    expect(await audit('export-keys', '--verify-only', '--key-file', keyFile, '--out', publicOnly)).toBe(
+      `${publicOnly}: 2 public signing key(s)\n`,
+    );
+    await audit('export-keys', '--verify-only', '--decrypt', '--key-file', keyFile, '--out', withDecrypt);
+
+    for (const path of [publicOnly, withDecrypt]) {
+      const text = await readFile(path, 'utf8');
+      expect(text).not.toMatch(/privateKey/i);
+      const own = JSON.parse(await readFile(keyFile, 'utf8'));
+      for (const k of own.signing.keys) expect(text).not.toContain(k.privateKey);
+      expect(JSON.parse(text).signing.keys.map((k: { id: string }) => k.id)).toEqual(
+        own.signing.keys.map((k: { id: string }) => k.id),
+      );
+    }
+    expect(JSON.parse(await readFile(publicOnly, 'utf8')).encryption).toEqual({ keys: [] });
+    expect((await stat(withDecrypt)).mode & 0o777).toBe(0o600);
+
+    expect(await audit('verify', '--dir', store, '--key-file', publicOnly)).toContain('verify: ok');
+    expect(await audit('verify', '--dir', store, '--key-file', withDecrypt, '--decrypt')).toContain(
+      '12 decrypted, 0 forgotten',
+    );
+    expect(await audit('show', '--dir', store, '--key-file', withDecrypt, '--decrypt')).toContain(
+      'subject=frank@example.com',
+    );
+    // Public keys only: bodies stay closed, and nothing can be signed or written with the copy.
+    expect(
+      (await failure('verify', '--dir', store, '--key-file', publicOnly, '--decrypt')).message,
+    ).toContain('unknown-key');
+    expect(await failure('run', '--dir', store, '--key-file', withDecrypt)).toMatchObject({
+      code: 'AUDIT_KEYS_VERIFY_ONLY',
+    });
+    // A tampered chain is still caught by the copy.
+    const at = await locate(store, 5);
+    await editLine(at.file, at.line, (t) => JSON.stringify({ ...JSON.parse(t), actor: 'someone-else' }));
+    expect((await failure('verify', '--dir', store, '--key-file', publicOnly)).message).toContain(
+      'chain 0 entry seq 5: hash-mismatch',
+    );
+    expect(await failure('export-keys', '--key-file', keyFile, '--out', publicOnly)).toMatchObject({
+      code: 'AUDIT_FILE_EXISTS',
+    });
   });
 });

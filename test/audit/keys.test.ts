@@ -64,9 +64,9 @@ describe('audit keys', () => {
     const fromEnv = await loadAuditKeys({
       env: { TRIBUTARY_AUDIT_KEYS: Buffer.from(JSON.stringify(file)).toString('base64') },
     });
-    expect(fromPath.currentEncryptionKeyId).toBe(file.encryption.current);
-    expect(fromEnv.encryptionKeys.get(file.encryption.current)).toEqual(
-      fromPath.encryptionKeys.get(file.encryption.current),
+    expect(fromPath.currentEncryptionKeyId).toBe(file.encryption.current!);
+    expect(fromEnv.encryptionKeys.get(file.encryption.current!)).toEqual(
+      fromPath.encryptionKeys.get(file.encryption.current!),
     );
     const bad = { ...file, encryption: { ...file.encryption, current: 'missing-id' } };
     expect(() => parseAuditKeys(JSON.stringify(bad), 'x.json')).toThrow(/current encryption key missing-id/);
