@@ -54,10 +54,14 @@ function wellKnownSections(env: NodeJS.ProcessEnv): Record<string, Record<string
   if (env.TRIBUTARY_MCP_POLICY) bridge.policyFile = env.TRIBUTARY_MCP_POLICY;
   if (env.TRIBUTARY_MCP_KEY_FILE) bridge.signingKeyFile = env.TRIBUTARY_MCP_KEY_FILE;
   if (env.TRIBUTARY_MCP_PUBLIC_URL) bridge.publicUrl = env.TRIBUTARY_MCP_PUBLIC_URL;
+  const ingress: Record<string, unknown> = { ...bridge };
+  delete ingress.publicUrl;
+  if (env.TRIBUTARY_INGRESS_PUBLIC_URL) ingress.publicUrl = env.TRIBUTARY_INGRESS_PUBLIC_URL;
+  if (env.TRIBUTARY_INGRESS_MAX_BODY) ingress.maxBodyBytes = Number(env.TRIBUTARY_INGRESS_MAX_BODY);
   const audit: Record<string, unknown> = {};
   if (env.TRIBUTARY_AUDIT_DIR) audit.dir = env.TRIBUTARY_AUDIT_DIR;
   if (env.TRIBUTARY_AUDIT_KEY_FILE) audit.keyFile = env.TRIBUTARY_AUDIT_KEY_FILE;
-  return { 'mcp-bridge': bridge, audit };
+  return { 'mcp-bridge': bridge, ingress, audit };
 }
 
 export function mergeDeep(

@@ -46,6 +46,7 @@ export interface HubEndpoints {
   kafka: { brokers: string; origin: string };
   http: string;
   mcp?: { url: string; token: string };
+  ingress?: string;
   demo: { title: string; url: string }[];
   auditDir?: string;
 }
@@ -230,6 +231,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
             },
           }
         : {}),
+      ...(prepared.ingressUrl ? { ingress: prepared.ingressUrl } : {}),
       ...(prepared.auditDir ? { auditDir: prepared.auditDir } : {}),
     };
     const running: RunningHub = {
@@ -283,6 +285,11 @@ export function describeEndpoints(
   if (endpoints.mcp) {
     lines.push(`  MCP endpoint:    ${endpoints.mcp.url}`);
     lines.push(`  MCP token:       ${endpoints.mcp.token}`);
+  }
+  if (endpoints.ingress) {
+    lines.push(
+      `  HTTP ingress:    ${endpoints.ingress}/v1/events/{type}  (OpenAPI: ${endpoints.ingress}/openapi.json)`,
+    );
   }
   for (const d of endpoints.demo) lines.push(`  ${d.title}: ${d.url}`);
   if (endpoints.auditDir)

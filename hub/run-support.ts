@@ -33,6 +33,8 @@ export function hubVersion(): string {
 export interface PreparedSections {
   sections: Record<string, Record<string, unknown>>;
   mcpUrl?: string;
+  /** Where the HTTP ingress listens (POST /v1/events/{type}, /openapi.json). */
+  ingressUrl?: string;
   /** How a person gets a token for the bridge (development and login paths). */
   mcpToken?: string;
   auditDir?: string;
@@ -56,6 +58,17 @@ export async function prepareSections(options: {
   const { config, env, say } = options;
   const sections: Record<string, Record<string, unknown>> = {};
   const out: PreparedSections = { sections };
+  let redisUrl: string | undefined;
+  /** One Redis for every component that needs it: the configured one, else one local redis-server. */
+  async function sharedRedis(configured: string | undefined): Promise<string> {
+    if (configured) return configured;
+    if (redisUrl) return redisUrl;
+    const redis = await provideRedis(undefined);
+    options.cleanups.push({ what: 'redis', run: () => redis.stop() });
+    say(`no REDIS_URL: started a ${redis.origin} at ${redis.value}`);
+    redisUrl = redis.value;
+    return redisUrl;
+  }
   for (const name of config.enabled) {
     let section = { ...(config.sections[name] ?? {}) };
     const demo = options.demo.find((d) => d.connector === name);
@@ -72,23 +85,27 @@ export async function prepareSections(options: {
       section = await embeddedAuditSection(section, env, say);
       out.auditDir = String(section.dir);
     }
-    if (name === 'mcp-bridge') {
+    if (name === 'mcp-bridge' || name === 'ingress') {
+      // The bridge and the ingress share one login: the same users, signing key and Redis.
       section = embeddedBridgeSection(section, env);
-      const redis = await provideRedis(typeof section.redisUrl === 'string' ? section.redisUrl : undefined);
-      options.cleanups.push({ what: 'redis', run: () => redis.stop() });
-      if (redis.origin !== 'REDIS_URL') say(`no REDIS_URL: started a ${redis.origin} at ${redis.value}`);
-      section.redisUrl = redis.value;
+      const redis = await sharedRedis(typeof section.redisUrl === 'string' ? section.redisUrl : undefined);
+      section.redisUrl = redis;
       const host = typeof section.host === 'string' ? section.host : '127.0.0.1';
-      const port = typeof section.port === 'number' ? section.port : 7300;
-      const path = typeof section.mcpPath === 'string' ? section.mcpPath : '/mcp';
-      const home = env.TRIBUTARY_HOME ? `TRIBUTARY_HOME=${env.TRIBUTARY_HOME} ` : '';
-      out.mcpToken =
-        `development: ${home}REDIS_URL=${redis.value} tributary mcp token --user <you>; ` +
-        `or ${home}tributary mcp users add <you> --groups admins, then POST /auth/login`;
-      out.mcpUrl =
-        typeof section.publicUrl === 'string'
-          ? `${section.publicUrl}${path}`
-          : `http://${host}:${port}${path}`;
+      if (name === 'ingress') {
+        const port = typeof section.port === 'number' ? section.port : 7400;
+        out.ingressUrl = typeof section.publicUrl === 'string' ? section.publicUrl : `http://${host}:${port}`;
+      } else {
+        const port = typeof section.port === 'number' ? section.port : 7300;
+        const path = typeof section.mcpPath === 'string' ? section.mcpPath : '/mcp';
+        const home = env.TRIBUTARY_HOME ? `TRIBUTARY_HOME=${env.TRIBUTARY_HOME} ` : '';
+        out.mcpToken =
+          `development: ${home}REDIS_URL=${redis} tributary mcp token --user <you>; ` +
+          `or ${home}tributary mcp users add <you> --groups admins, then POST /auth/login`;
+        out.mcpUrl =
+          typeof section.publicUrl === 'string'
+            ? `${section.publicUrl}${path}`
+            : `http://${host}:${port}${path}`;
+      }
     }
     sections[name] = section;
   }
