@@ -66,6 +66,11 @@ export interface McpBridgeDeps {
   directory?: Directory;
   /** The hub topology for the `tributary://topology` resource (topology/ lives above components). */
   topology?: () => unknown | Promise<unknown>;
+  /**
+   * Tools built by the layers above components (replay, audit verify, connector status from
+   * topology/hub-tools): the bridge offers them like its own, under the same policy.
+   */
+  extraTools?: readonly BridgeTool[];
 }
 
 export interface McpBridge {
@@ -86,6 +91,19 @@ export function progressTopicsOf(declarations: readonly ComponentDeclaration<unk
 /** Every result topic the bridge must follow for the given declarations. */
 export function resultTopicsOf(declarations: readonly ComponentDeclaration<unknown>[]): string[] {
   return [...new Set(resolveCommands(declarations).map((c) => c.resultTopic))];
+}
+
+/** Two tools with one name would make the policy and `tools/call` ambiguous: refuse at start. */
+function assertUniqueNames(tools: readonly BridgeTool[]): void {
+  const seen = new Set<string>();
+  for (const tool of tools) {
+    if (seen.has(tool.name)) {
+      throw new HubError('TOOLS_DUPLICATE', `two tools are named ${tool.name}`, {
+        hint: 'an extra tool must not reuse the name of a hub tool or a declared command',
+      });
+    }
+    seen.add(tool.name);
+  }
 }
 
 /** Builds the bridge component. */
@@ -138,8 +156,10 @@ export function createMcpBridge(
       tools = [
         ...hubTools,
         ...kafkaTools.tools,
+        ...(deps.extraTools ?? []),
         ...toolsFromDeclarations(declarations, deps.hub.catalog, router.runCommand),
       ];
+      assertUniqueNames(tools);
       await router.start();
       http = createBridgeHttpServer(config, {
         redis,

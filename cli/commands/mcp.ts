@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
@@ -47,7 +48,9 @@ Environment:
   TRIBUTARY_MCP_POLICY      policy file, YAML or JSON: groups -> roles -> tool patterns (default built in)
   TRIBUTARY_MCP_KEY_FILE    ES256 signing key, shared by all instances (default <TRIBUTARY_HOME>/mcp/signing-key.pem)
   TRIBUTARY_MCP_PUBLIC_URL  origin clients use, e.g. behind a load balancer (default http://host:port)
-  KAFKA_BROKERS             where audit actions go (hub.actions)`;
+  KAFKA_BROKERS             where audit actions go (hub.actions)
+  TRIBUTARY_AUDIT_DIR       audit folder audit.verify checks (default .tributary/audit)
+  TRIBUTARY_AUDIT_KEY_FILE  audit keys (default .tributary/audit-keys.json when it exists; or TRIBUTARY_AUDIT_KEYS)`;
 
 function paths(env: NodeJS.ProcessEnv) {
   const home = tributaryHome(env);
@@ -93,6 +96,24 @@ async function redisFrom(env: NodeJS.ProcessEnv, say: (text: string) => void) {
   return { redis: new Redis(url), stop: () => kit.stop() };
 }
 
+/** What `replay.start`, `audit.verify` and `connectors.status` need, from the options and environment. */
+async function hostToolsFrom(env: NodeJS.ProcessEnv, connectorsConfigFile: string | undefined) {
+  const { readConnectorsConfig } = await import('../../connectors/index.ts');
+  const keyFile =
+    env.TRIBUTARY_AUDIT_KEY_FILE ??
+    (env.TRIBUTARY_AUDIT_KEYS || !existsSync('.tributary/audit-keys.json')
+      ? undefined
+      : '.tributary/audit-keys.json');
+  return {
+    audit: {
+      dir: resolve(env.TRIBUTARY_AUDIT_DIR ?? '.tributary/audit'),
+      env,
+      ...(keyFile ? { keyFile } : {}),
+    },
+    connectorsConfig: await readConnectorsConfig(connectorsConfigFile),
+  };
+}
+
 async function waitForSignal(): Promise<void> {
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());
@@ -118,8 +139,19 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
     .option('--host <host>', 'HTTP interface', '127.0.0.1')
     .option('--operator <name>', 'operator identity for --stdio (default $USER)')
     .option('--roles <roles>', 'operator roles for --stdio, comma-separated', 'admin')
+    .option(
+      '-c, --connectors-config <file>',
+      'connectors config, for connectors.status (group ids, offsets topic)',
+    )
     .action(
-      async (opts: { stdio?: boolean; port?: string; host: string; operator?: string; roles: string }) => {
+      async (opts: {
+        stdio?: boolean;
+        port?: string;
+        host: string;
+        operator?: string;
+        roles: string;
+        connectorsConfig?: string;
+      }) => {
         const logger = createLogger('mcp-bridge');
         const port = parsePort(opts.port, 7300);
         const hub = await createHubContext({ env, logger });
@@ -127,6 +159,8 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
         const { buildHubTopology } = await import('../../topology/hub-topology.ts');
         const topology = () => buildHubTopology();
         const declarations = hubDeclarations.filter((d) => d.name !== 'mcp-bridge');
+        const { hubHostTools } = await import('../../topology/hub-tools/index.ts');
+        const extraTools = hubHostTools({ hub, ...(await hostToolsFrom(env, opts.connectorsConfig)) });
         try {
           if (opts.stdio) {
             const policy = await policyFrom(env);
@@ -147,6 +181,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
             const tools = [
               ...hubTools,
               ...kafkaTools.tools,
+              ...extraTools,
               ...toolsFromDeclarations(declarations, hub.catalog, router.runCommand),
             ];
             const name = opts.operator ?? env.USER ?? 'operator';
@@ -178,7 +213,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
               usersFile: files.users,
               signingKeyFile: files.key,
             },
-            { hub, declarations, logger, redis, topology },
+            { hub, declarations, logger, redis, topology, extraTools },
           );
           const { resourceUrl } = await bridge.start();
           say(

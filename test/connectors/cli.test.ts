@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerConnectorsCommands } from '../../cli/commands/connectors.ts';
-import { parseResetTarget, type RunningConnector, runConnectors } from '../../connectors/index.ts';
+import {
+  erpConnector,
+  parseResetTarget,
+  type RunningConnector,
+  runConnectors,
+} from '../../connectors/index.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
@@ -37,7 +42,7 @@ describe('tributary connectors', () => {
     await c.run('connectors', 'list', '--json');
     const rows = JSON.parse(c.output()) as { name: string; commands: string[]; produces: string[] }[];
     expect(rows.map((r) => r.name)).toEqual(['connector.erp', 'connector.crm', 'connector.hr']);
-    expect(rows[2]!.commands).toEqual(['hr.employee.upsert', 'hr.employee.deactivate']);
+    expect(rows[2]!.commands).toEqual(['hr.employee.upsert', 'hr.employee.deactivate', 'hr.employee.get']);
     expect(rows[0]!.produces).toContain('_tributary.source-offsets');
   });
 
@@ -96,7 +101,11 @@ describe('tributary connectors', () => {
     await admin.connect();
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic: `${topicPrefix}erp.sales-order.upsert.cmd`, numPartitions: 1 }],
+      // Every command topic the sink consumes (changes and lookups).
+      topics: (erpConnector.commands ?? []).map((c) => ({
+        topic: `${topicPrefix}${c.topic}`,
+        numPartitions: 1,
+      })),
     });
     await admin.disconnect();
     const stop = new AbortController();
