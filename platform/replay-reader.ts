@@ -116,6 +116,12 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
       const p = event.payload as { topic: string; partition: number; lastOffset: string };
       if (p.topic === topic) advance(p.partition, BigInt(p.lastOffset) + 1n);
     });
+    // A crash kafkajs will not restart from would otherwise only surface as the idle timeout. A
+    // restarted consumer starts over from the log start; positions already reached are skipped.
+    consumer.on(consumer.events.CRASH, (event) => {
+      const p = event.payload as { error: unknown; restart: boolean };
+      if (!p.restart) fail(p.error);
+    });
     // fromBeginning: should retention delete the records under a position while it is read
     // (OFFSET_OUT_OF_RANGE), kafkajs resumes from the new log start, not from the end.
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
