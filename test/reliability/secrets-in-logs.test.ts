@@ -122,7 +122,7 @@ describe('no secret in any log of a real flow', () => {
     });
     const secrets: Record<string, string> = {};
     try {
-      const { url, resourceUrl } = await bridge.start();
+      const { url } = await bridge.start();
       await audit.start();
       await reader.start();
       const post = (path: string, body: unknown, token?: string) =>
