@@ -13,7 +13,7 @@ import {
 } from '../platform/index.ts';
 import type { HubEvent } from '../schemas/index.ts';
 import { benchBroker } from './support/broker.ts';
-import { salesOrderChanged } from './support/events.ts';
+import { contactChangedLong, salesOrderChanged } from './support/events.ts';
 import { javaProducerDefaults, runJavaProducer } from './support/java-producer.ts';
 import { profileHotSpots } from './support/profile.ts';
 import { type BenchResult, isEntryPoint, runAsMain } from './support/report.ts';
@@ -27,6 +27,7 @@ import { smokeRun } from './support/stats.ts';
 
 const TOPIC = 'erp.sales-order.changed';
 const SCHEMA = 'tributary.erp.SalesOrderChanged';
+const CONTACT = 'tributary.crm.ContactChanged';
 const MiB = 1024 * 1024;
 
 interface Run {
@@ -59,11 +60,12 @@ export async function publishLikeAConnector(
   events: number,
   page: number,
   lines: number,
+  make: (i: number) => HubEvent<unknown> = (i) => salesOrderChanged(i, lines),
 ) {
   const start = performance.now();
   for (let sent = 0; sent < events; sent += page) {
     const batch: HubEvent<unknown>[] = [];
-    for (let i = sent; i < Math.min(events, sent + page); i += 1) batch.push(salesOrderChanged(i, lines));
+    for (let i = sent; i < Math.min(events, sent + page); i += 1) batch.push(make(i));
     await ctx.producer.publish(topic, batch);
   }
   return (performance.now() - start) / 1000;
@@ -137,6 +139,7 @@ export async function benchIngest(): Promise<BenchResult> {
       hub: `bench.ingest.hub.${id}`,
       raw: `bench.ingest.raw.${id}`,
       java: `bench.ingest.java.${id}`,
+      plain: `bench.ingest.plain.${id}`,
     };
     for (const topic of Object.values(topics)) await ensureTopic({ kafka: ctx.kafka, topic, partitions });
     const { lines, bytes } = await linesForSize(ctx, 1024);
@@ -171,6 +174,17 @@ export async function benchIngest(): Promise<BenchResult> {
     }
     const [hub, raw, javaRun] = [best(runs.hub), best(runs.raw), best(runs.java)];
     const encodeRate = await encodeOnly(ctx, smoke ? 1_000 : 20_000, lines);
+    // The same loop with a ~1 KB event of strings only: how much the decimals cost.
+    const base = (await ctx.serde.encode(topics.plain, CONTACT, contactChangedLong(0, 0) as never)).length;
+    const titleLength = Math.max(0, bytes - base - 2);
+    const plainBytes = (
+      await ctx.serde.encode(topics.plain, CONTACT, contactChangedLong(0, titleLength) as never)
+    ).length;
+    const plainEvents = smoke ? 1_000 : 50_000;
+    const plainSeconds = await publishLikeAConnector(ctx, topics.plain, plainEvents, page, lines, (i) =>
+      contactChangedLong(i, titleLength),
+    );
+    const plain: Run = { events: plainEvents, valueBytes: plainEvents * plainBytes, seconds: plainSeconds };
     const hotSpots = await profileHotSpots(() =>
       publishLikeAConnector(ctx, topics.hub, smoke ? 500 : 10_000, page, lines).then(() => undefined),
     );
@@ -212,6 +226,11 @@ export async function benchIngest(): Promise<BenchResult> {
           unit: `ms / ${javaLatency.p99Ms} ms`,
         },
         { label: 'hub serde encode alone (same events)', value: encodeRate, unit: 'events/s' },
+        {
+          label: `hub platform producer, ${plainBytes} B ${CONTACT} (no decimals), one round`,
+          value: rate(plain),
+          unit: 'events/s',
+        },
       ],
       comparisons: [
         {
@@ -223,6 +242,10 @@ export async function benchIngest(): Promise<BenchResult> {
         { label: 'hub / Java producer (MiB/s)', ratio: mib(hub) / mib(javaRun) },
         { label: 'raw kafkajs / Java producer (events/s)', ratio: rate(raw) / rate(javaRun), headline: true },
         { label: 'hub / raw kafkajs (events/s)', ratio: rate(hub) / rate(raw), headline: true },
+        {
+          label: 'hub, 1 KB without decimals / Java producer (events/s)',
+          ratio: rate(plain) / rate(javaRun),
+        },
       ],
       notes,
       seconds: (performance.now() - started) / 1000,

@@ -43,6 +43,30 @@ export function salesOrderChanged(orderNo: number, lines: number): HubEvent<unkn
   );
 }
 
+/**
+ * A contact change whose free-text fields are long enough for a ~1 KB event: strings and
+ * timestamps only, no decimal, to compare with the decimal-heavy sales order of the same size.
+ */
+export function contactChangedLong(n: number, titleLength: number): HubEvent<unknown> {
+  const contactId = `003Dn${String(n).padStart(13, '0')}`;
+  const words = 'Head of Analytical Engines and Difference Machines, Programme Notes; ';
+  return newEvent(
+    'tributary.crm.ContactChanged',
+    { source: 'connector.crm', subject: contactId, actor, correlationId: randomUUID(), time: now },
+    {
+      contactId,
+      accountId: '001Dn00000AbCdEIAZ',
+      externalId: `ext-42-${n}`,
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      email: 'ada.lovelace@example.com',
+      phone: '+44 20 7946 0018',
+      title: words.repeat(Math.ceil(titleLength / words.length)).slice(0, titleLength),
+      modifiedAt: now,
+    },
+  );
+}
+
 /** One event of each of a representative set of the catalog's schemas (facts, commands, audit, media). */
 export function sampleEvents(): SampleEvent[] {
   const contactId = '003Dn00000Q1xYzIAB';
