@@ -31,6 +31,7 @@ export {
   withoutDeadLetterHeaders,
 } from './dead-letter.ts';
 export { type EnsureTopicOptions, ensureTopic, waitForTopicLeaders } from './ensure-topic.ts';
+export { createOffsetAdmin, type GroupState, type OffsetAdmin, type OffsetBounds } from './group-offsets.ts';
 export { createHubContext, type HubContext, type HubContextOptions } from './hub-context.ts';
 export { hubDeclaration } from './hub-declaration.ts';
 export { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
@@ -65,6 +66,7 @@ export {
   type RecordMetadata,
   type RecordPosition,
 } from './records.ts';
+export { type PartitionRange, type RangeRecord, type ReadRangeOptions, readRange } from './replay-reader.ts';
 export { backoffDelay, type RetryPolicy, retryPolicySchema } from './retry-policy.ts';
 export {
   createKafkaSchemaLog,

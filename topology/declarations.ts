@@ -9,6 +9,7 @@ import { audioProcessorDeclaration } from '../processors/audio/declaration.ts';
 import { chartProcessorDeclaration } from '../processors/chart/declaration.ts';
 import { imageProcessorDeclaration } from '../processors/image/declaration.ts';
 import { speechProcessorDeclaration } from '../processors/speech/declaration.ts';
+import { recoveryToolsDeclaration } from './recovery-declaration.ts';
 
 /**
  * Every component the hub has, by its own declaration. The topology, graph, MCP tools and CLI
@@ -19,6 +20,7 @@ import { speechProcessorDeclaration } from '../processors/speech/declaration.ts'
 export const hubDeclarations: readonly ComponentDeclaration<any>[] = [
   hubDeclaration,
   hubRunnerDeclaration,
+  recoveryToolsDeclaration,
   connectorRuntimeDeclaration,
   erpConnector,
   crmConnector,

@@ -28,14 +28,15 @@ export async function describeTopology(topology: Topology, admin: HubAdmin): Pro
   const names = topology.topics.map((t) => t.name);
   const existing = new Map((await admin.describeTopics(names)).map((t) => [t.name, t]));
   const ends = new Map<string, Map<number, bigint>>();
-  for (const name of existing.keys()) {
+  await inBatches([...existing.keys()], async (name) => {
     ends.set(name, new Map((await admin.endOffsets(name)).map((p) => [p.partition, BigInt(p.high)])));
-  }
+  });
   // One request per group, asking only for the declared topics that exist.
   const lagByTopic = new Map<string, GroupLag[]>();
   const liveNames = [...existing.keys()];
   if (liveNames.length > 0) {
-    for (const group of await admin.listGroups()) {
+    // A busy cluster has thousands of groups: ask several at a time, not one after another.
+    await inBatches(await admin.listGroups(), async (group) => {
       const sums = new Map<string, bigint>();
       for (const c of await admin.groupOffsets(group.groupId, liveNames)) {
         if (c.offset === '-1') continue;
@@ -48,7 +49,7 @@ export async function describeTopology(topology: Topology, admin: HubAdmin): Pro
         list.push({ groupId: group.groupId, lag: Number(lag) });
         lagByTopic.set(topic, list);
       }
-    }
+    });
   }
   const rows: TopicDescription[] = [];
   for (const t of topology.topics) {
@@ -65,6 +66,15 @@ export async function describeTopology(topology: Topology, admin: HubAdmin): Pro
     });
   }
   return rows;
+}
+
+/** Runs `work` over `items`, at most `width` at a time. */
+async function inBatches<T>(
+  items: readonly T[],
+  work: (item: T) => Promise<void>,
+  width = 16,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
 }
 
 /** A plain-text table, one line per topic and one indented line per consumer group. */

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { registerAuditCommands } from './audit.ts';
 import { registerConnectorsCommands } from './connectors.ts';
+import { registerDlqCommands } from './dlq.ts';
 import { registerIngressCommands } from './ingress.ts';
 import { registerKafkaCommands } from './kafka.ts';
 import { registerMcpCommands } from './mcp.ts';
 import { registerProcessorsCommands } from './processors.ts';
+import { registerReplayCommands } from './replay.ts';
 import { registerSchemasCommands } from './schemas.ts';
 import { registerStatusCommands } from './status.ts';
 import { registerTopologyCommands } from './topology.ts';
@@ -24,4 +26,6 @@ export const commandGroups: RegisterCommands[] = [
   (program) => registerAuditCommands(program),
   (program) => registerMcpCommands(program),
   (program) => registerIngressCommands(program),
+  (program) => registerReplayCommands(program),
+  (program) => registerDlqCommands(program),
 ];

@@ -20,7 +20,7 @@ afterAll(async () => {
   await admin.close();
 });
 
-describe('describeTopology on a real broker', { timeout: 30_000 }, () => {
+describe('describeTopology on a real broker', { timeout: 90_000 }, () => {
   it('shows partitions, live end offsets and the lag of each consumer group', async () => {
     const topology = buildTopology(testDeclarations(), { prefix, defaults: { partitions: 2 } });
     const actions = `${prefix}hub.actions`;
