@@ -5,6 +5,7 @@ import { type ComponentDeclaration, declareComponent } from '../platform/declara
 import type { HubContext } from '../platform/index.ts';
 import { createMcpBridge, type McpBridgeConfig, mcpBridgeConfigSchema, resultTopicsOf } from './component.ts';
 import { CANCEL_EVENT_TYPE, CANCEL_TOPIC } from './reply-router.ts';
+import type { BridgeTool } from './tools.ts';
 import { resolveCommands } from './tools-from-declarations.ts';
 
 /**
@@ -15,6 +16,10 @@ import { resolveCommands } from './tools-from-declarations.ts';
  */
 export function mcpBridgeDeclaration(
   listDeclarations: () => readonly ComponentDeclaration<unknown>[],
+  options: {
+    /** Tools of the layers above components (topology/hub-tools `hubHostTools`), built per hub context. */
+    extraTools?: (hub: HubContext) => readonly BridgeTool[];
+  } = {},
 ): ComponentDeclaration<McpBridgeConfig> {
   const others = () => listDeclarations().filter((d) => d.name !== 'mcp-bridge');
   return declareComponent<McpBridgeConfig>({
@@ -52,6 +57,7 @@ export function mcpBridgeDeclaration(
         hub,
         declarations: others(),
         logger: deps.logger ?? silentLogger(),
+        ...(options.extraTools ? { extraTools: options.extraTools(hub) } : {}),
       });
       return {
         async start() {
