@@ -37,8 +37,11 @@ const MAX_CONCURRENT = 2;
 function startChild(env: NodeJS.ProcessEnv): { proc: ChildProcess; output: () => string } {
   const proc = spawn(process.execPath, [child], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  proc.stdout!.setEncoding('utf8').on('data', (c: string) => void (output += c));
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => void (output += c));
+  const collect = (chunk: string) => {
+    output += chunk;
+  };
+  proc.stdout!.setEncoding('utf8').on('data', collect);
+  proc.stderr!.setEncoding('utf8').on('data', collect);
   return { proc, output: () => output.slice(-2000) };
 }
 
