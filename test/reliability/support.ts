@@ -6,6 +6,7 @@ import {
   type HubContext,
   type KafkaClient,
   kafkaConfigSchema,
+  type RecordMetadata,
   waitForTopicLeaders,
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
@@ -121,12 +122,28 @@ export async function publishWithRetry(
   producer: RenewableProducer,
   topic: string,
   events: HubEvent<unknown>[],
-  deadlineMs = 90_000,
+  options: {
+    deadlineMs?: number;
+    /** Partitions every batch spans: an ack naming fewer is incomplete and the batch is re-sent. */
+    partitions?: number;
+    onAck?: (acks: RecordMetadata[], retries: number) => void;
+    onIncompleteAck?: (acks: RecordMetadata[]) => void;
+  } = {},
 ): Promise<number> {
-  const deadline = Date.now() + deadlineMs;
+  const deadline = Date.now() + (options.deadlineMs ?? 90_000);
   for (let retries = 0; ; retries++) {
     try {
-      await producer.current.publish(topic, events);
+      const acks = await producer.current.publish(topic, events);
+      if (
+        options.partitions !== undefined &&
+        new Set(acks.map((a) => a.partition)).size < options.partitions
+      ) {
+        // kafkajs can resolve a send whose request to a dying leader never got an answer,
+        // leaving that partition's records out (kafkajs issue 1303): treat it as a failure.
+        options.onIncompleteAck?.(acks);
+        throw new Error(`incomplete ack: ${JSON.stringify(acks)}`);
+      }
+      options.onAck?.(acks, retries);
       return retries;
     } catch (err) {
       if (Date.now() > deadline) throw err;
