@@ -213,6 +213,7 @@ export async function benchAudit(): Promise<BenchResult> {
         { label: `all ${chains} partitions / CPU bound, by CPU time`, ratio: allChains.cpu / bound.cpu },
       ],
       notes: [
+        `one chain: this process was on the CPU ${Math.round((oneChain.wall / oneChain.cpu) * 100)} % of the wall time, ${Math.round((allChains.wall / allChains.cpu) * 100)} % with ${chains} chains; the rest is waiting for write + fsync (and, on a shared machine, for a core)`,
         `CPU profile of one chain's appends (self time, top ${hotSpots.length}): ${hotSpots.map((h) => `${h.fn} ${Math.round(h.share * 100)} %`).join('; ')}`,
         'the audit runs on one Node thread (fsync goes to the libuv pool), so the one-thread CPU bound is the ceiling for several chains as well',
       ],
