@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { silentLogger } from '../core/logger.ts';
+import {
+  createDeadLetterWriter,
+  createEventConsumer,
+  createHubContext,
+  createMemoryIdempotencyStore,
+  ensureTopic,
+  kafkaConfigSchema,
+} from '../platform/index.ts';
+import { publishLikeAConnector } from './ingest.ts';
+import { benchBroker } from './support/broker.ts';
+import { salesOrderChanged } from './support/events.ts';
+
+/**
+ * The soak (`npm run soak`): measure the ingest maximum of the connector loop for a while, then
+ * hold 80 % of it for SOAK_SECONDS (default 600) while a platform consumer applies every event.
+ * Samples memory and consumer lag every 10 s. Passes when no event is lost, heap and RSS stay
+ * flat (last third of the run within SOAK_MEMORY_GROWTH, default 1.3x, of the first third) and
+ * the lag stays under 10 s worth of events. Prints a tally line like the reliability suite.
+ */
+
+const seconds = Number(process.env.SOAK_SECONDS ?? 600);
+const measureSeconds = Number(process.env.SOAK_MEASURE_SECONDS ?? 20);
+const share = Number(process.env.SOAK_SHARE ?? 0.8);
+const allowedGrowth = Number(process.env.SOAK_MEMORY_GROWTH ?? 1.3);
+const PAGE = 100;
+const LINES = 5;
+
+interface Sample {
+  at: number;
+  rssMiB: number;
+  heapMiB: number;
+  lag: number;
+}
+
+const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+async function main(): Promise<number> {
+  const broker = await benchBroker();
+  const runId = Date.now().toString(36);
+  const hub = await createHubContext({
+    env: { KAFKA_BROKERS: broker.brokers.join(',') },
+    kafkaSettings: kafkaConfigSchema.parse({ brokers: broker.brokers, clientId: `soak-${runId}` }),
+    schemaLogTopic: `_soak.schemas.${runId}`,
+    logger: silentLogger(),
+  });
+  const topic = `soak.erp.sales-order.changed.${runId}`;
+  try {
+    await ensureTopic({ kafka: hub.kafka, topic, partitions: 3 });
+    await ensureTopic({ kafka: hub.kafka, topic: `${topic}.dlq`, partitions: 1 });
+    const measureTopic = `${topic}.measure`;
+    await ensureTopic({ kafka: hub.kafka, topic: measureTopic, partitions: 3 });
+
+    // 1. The maximum: the connector loop flat out.
+    let measured = 0;
+    const measureUntil = Date.now() + measureSeconds * 1000;
+    let measuredSeconds = 0;
+    while (Date.now() < measureUntil) {
+      measuredSeconds += await publishLikeAConnector(hub, measureTopic, PAGE * 10, PAGE, LINES);
+      measured += PAGE * 10;
+    }
+    const maxRate = measured / measuredSeconds;
+    const target = maxRate * share;
+    console.error(
+      `soak: ingest maximum ${Math.round(maxRate)} events/s; holding ${Math.round(target)} events/s for ${seconds} s`,
+    );
+
+    // 2. The soak: paced pages, consumed and marked by order number in a bitmap (a set of ids
+    // would itself grow the heap the soak is watching).
+    const capacity = Math.ceil(target * seconds * 1.5) + PAGE;
+    const seen = new Uint8Array(capacity);
+    let appliedCount = 0;
+    const consumer = createEventConsumer({
+      kafka: hub.kafka,
+      serde: hub.serde,
+      groupId: `soak-${runId}`,
+      topics: [topic],
+      fromBeginning: false,
+      deadLetters: createDeadLetterWriter({ producer: hub.producer }),
+      idempotency: createMemoryIdempotencyStore({ capacity: 100_000 }),
+      concurrency: 3,
+      async handler(event) {
+        const index = Number(event.envelope.subject.slice(3));
+        if (index < capacity && seen[index] === 0) {
+          seen[index] = 1;
+          appliedCount++;
+        }
+      },
+    });
+    await consumer.start();
+    const samples: Sample[] = [];
+    const started = Date.now();
+    let nextSample = started;
+    let n = 0;
+    while (Date.now() - started < seconds * 1000 && n < capacity - PAGE) {
+      const due = Math.floor(((Date.now() - started) / 1000) * target);
+      if (n < due) {
+        const page = Array.from({ length: Math.min(PAGE, due - n) }, (_, i) =>
+          salesOrderChanged(n + i, LINES),
+        );
+        await hub.producer.publish(topic, page);
+        n += page.length;
+      } else await sleep(5);
+      if (Date.now() >= nextSample) {
+        const mem = process.memoryUsage();
+        samples.push({
+          at: Math.round((Date.now() - started) / 1000),
+          rssMiB: mib(mem.rss),
+          heapMiB: mib(mem.heapUsed),
+          lag: n - appliedCount,
+        });
+        console.error(`soak: ${JSON.stringify(samples.at(-1))}`);
+        nextSample += 10_000;
+      }
+    }
+    const drainUntil = Date.now() + 60_000;
+    while (appliedCount < n && Date.now() < drainUntil) await sleep(200);
+    await consumer.close();
+
+    const lost = n - appliedCount;
+    // Memory after the warm-up (the first quarter, at most a minute): its first third against its last.
+    const warm = samples.filter((s) => s.at >= Math.min(60, seconds / 4));
+    const third = Math.max(1, Math.floor(warm.length / 3));
+    const growth = (key: 'rssMiB' | 'heapMiB') =>
+      mean(warm.slice(-third).map((s) => s[key])) / mean(warm.slice(0, third).map((s) => s[key]));
+    const maxLag = Math.max(0, ...samples.map((s) => s.lag));
+    const checks = {
+      noEventLost: lost === 0,
+      heapFlat: growth('heapMiB') <= allowedGrowth,
+      rssFlat: growth('rssMiB') <= allowedGrowth,
+      lagBounded: maxLag <= target * 10,
+      rateHeld: n >= target * seconds * 0.95,
+    };
+    const result = {
+      maxRate: Math.round(maxRate),
+      targetRate: Math.round(target),
+      heldRate: Math.round(n / seconds),
+      seconds,
+      sent: n,
+      lost,
+      heapGrowth: Math.round(growth('heapMiB') * 100) / 100,
+      rssGrowth: Math.round(growth('rssMiB') * 100) / 100,
+      maxLag,
+      checks,
+    };
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`soak tally: faults injected 0, inputs tried 0, events checked ${n}, events lost ${lost}`);
+    return Object.values(checks).every(Boolean) ? 0 : 1;
+  } finally {
+    await hub.close();
+    await broker.stop();
+  }
+}
+
+process.exitCode = await main();
