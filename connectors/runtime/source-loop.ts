@@ -142,6 +142,8 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
     s.published += good.length;
     s.deadLettered += bad.length;
     s.batches += 1;
+    // The system answered and the batch is durable: the stream is healthy again from here.
+    s.lastError = null;
     await audit({
       action: 'connector.sync.batch',
       actor: options.connector,
