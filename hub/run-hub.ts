@@ -12,6 +12,7 @@ import { consoleRoutes } from './console/routes.ts';
 import { INSTANCES_TOPIC } from './declaration.ts';
 import { type DemoSystem, startDemoSystems } from './demo-systems.ts';
 import { provideKafka } from './embedded.ts';
+import { withHostTools } from './host-tools.ts';
 import { createOpsServer, type OpsServer, type Readiness } from './http.ts';
 import { createHubMetrics } from './metrics.ts';
 import { type ComponentBeat, createHeartbeat, type Heartbeat } from './registry.ts';
@@ -186,7 +187,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       ...(prefix ? { topicPrefix: prefix } : {}),
     });
     hosted = await startComponents({
-      declarations,
+      declarations: withHostTools(declarations, prepared, hubEnv, prefix),
       enabled: config.enabled,
       sections: prepared.sections,
       hub: context,

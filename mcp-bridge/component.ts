@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
-import { createActionEmitter, type HubContext } from '../platform/index.ts';
+import { ACTIONS_TOPIC, createActionEmitter, type HubContext } from '../platform/index.ts';
 import type { Directory, EmitAction } from '../security/index.ts';
 import {
   createLdapDirectory,
@@ -136,7 +136,11 @@ export function createMcpBridge(
       const directory =
         deps.directory ??
         (config.ldap ? createLdapDirectory(config.ldap) : createLocalUsersDirectory(config.usersFile));
-      const emitter = createActionEmitter({ producer: deps.hub.producer, source: 'mcp-bridge' });
+      const emitter = createActionEmitter({
+        producer: deps.hub.producer,
+        source: 'mcp-bridge',
+        topic: config.topicPrefix + ACTIONS_TOPIC,
+      });
       const emitAction: EmitAction = deps.emitAction ?? ((action) => emitter.emit(action));
       const declarations = withTopicPrefix(deps.declarations, config.topicPrefix);
       router = createReplyRouter({

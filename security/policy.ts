@@ -35,7 +35,7 @@ export const defaultPolicy: PolicyDocument = {
   groups: { admins: ['admin'], analysts: ['analyst'], operators: ['operator'] },
   roles: {
     admin: ['*'],
-    operator: ['topics.list', 'events.read', 'connectors.status', 'replay.start', 'audit.verify', 'hub.*'],
+    operator: ['topics.list', 'events.read', 'connectors.status', 'audit.verify', 'hub.*'],
     analyst: [
       '*.lookup',
       '*.get',

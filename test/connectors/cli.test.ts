@@ -13,7 +13,7 @@ import {
 import { HubError, UsageError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
-import { testKafka } from '../support/kafka.ts';
+import { createTopicsAndWait, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 
 let dir: string;
@@ -99,8 +99,7 @@ describe('tributary connectors', () => {
     });
     const admin = tk.kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
+    await createTopicsAndWait(admin, {
       // Every command topic the sink consumes (changes and lookups).
       topics: (erpConnector.commands ?? []).map((c) => ({
         topic: `${topicPrefix}${c.topic}`,

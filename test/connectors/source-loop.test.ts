@@ -5,7 +5,7 @@ import { changeEventId } from '../../connectors/runtime/event-id.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
-import { testKafka } from '../support/kafka.ts';
+import { createTopicsAndWait, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import { collectTopic, createDeclaredTopics } from './support/topics.ts';
 
@@ -48,8 +48,7 @@ it('commits no offset for a batch Kafka refused, and re-reads changes with the s
   // The event topic does not exist yet: publishing fails, so the cursor must not move.
   const admin = tk.kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
+  await createTopicsAndWait(admin, {
     topics: [
       {
         topic: offsetsTopic,

@@ -6,7 +6,7 @@ import { createSourceOffsetStore } from '../../connectors/index.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
 import { hubHostTools } from '../../topology/hub-tools/index.ts';
 import { editLine, locate, makeKeys, tempDir, writeChain } from '../audit/support.ts';
-import { type TestKafka, testKafka } from '../support/kafka.ts';
+import { createTopicsAndWait, type TestKafka, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import { startTestBridge, type TestBridge } from './bridge.ts';
 
@@ -46,8 +46,7 @@ beforeAll(async () => {
   const actionsTopic = uniqueName('hub.actions');
   const a = tk.kafka.admin();
   await a.connect();
-  await a.createTopics({
-    waitForLeaders: true,
+  await createTopicsAndWait(a, {
     topics: [
       { topic: source, numPartitions: 2, replicationFactor: -1 },
       { topic: actionsTopic, numPartitions: 1, replicationFactor: -1 },
@@ -95,7 +94,7 @@ afterAll(async () => {
 });
 
 describe('hub tools through the MCP bridge', () => {
-  it('shows the hub tools to admins only (default policy) and refuses the call to others', async () => {
+  it('shows replay.start to admins only and the watching tools to operators too (default policy); refuses the call to others', async () => {
     const names = (await admin.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(['replay.start', 'audit.verify', 'connectors.status']));
     const tools = (await admin.listTools()).tools;
@@ -118,14 +117,19 @@ describe('hub tools through the MCP bridge', () => {
         () => true,
       );
     expect(denied).toBe(true);
+
+    // Operators watch (status, verify) but may not move offsets or copy data.
+    const operator = await bridge.connect('operator');
+    const operatorTools = (await operator.listTools()).tools.map((t) => t.name);
+    expect(operatorTools).toEqual(expect.arrayContaining(['audit.verify', 'connectors.status']));
+    expect(operatorTools).not.toContain('replay.start');
   });
 
   it('replay.start copies a range into a topic: a dry run writes nothing, the real run writes it all', async () => {
     const target = uniqueName('hub-tools.target');
     const a = tk.kafka.admin();
     await a.connect();
-    await a.createTopics({
-      waitForLeaders: true,
+    await createTopicsAndWait(a, {
       topics: [{ topic: target, numPartitions: 2, replicationFactor: -1 }],
     });
     await a.disconnect();

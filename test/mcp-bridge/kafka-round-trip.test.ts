@@ -16,7 +16,7 @@ import {
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
 import { createLdapDirectory } from '../../security/index.ts';
-import { testKafka } from '../support/kafka.ts';
+import { createTopicsAndWait, testKafka } from '../support/kafka.ts';
 import { useTestLdap } from '../support/ldap.ts';
 import { uniqueName } from '../support/names.ts';
 import { type BridgeFixture, postMcp, startBridgeFixture } from './fixture.ts';
@@ -91,8 +91,7 @@ describe('MCP tool calls round-trip through a real Kafka', () => {
     });
     const admin = hub.kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
+    await createTopicsAndWait(admin, {
       topics: Object.values(names).map((topic) => ({ topic, numPartitions: 3, replicationFactor: -1 })),
     });
     await admin.disconnect();

@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
 import { findOnPath } from '../../kit/java.ts';
 import { type KafkaClusterHandle, startKafkaCluster } from '../../kit/kafka/index.ts';
+import { waitForTopicLeaders } from '../../platform/ensure-topic.ts';
 import {
   createKafka,
   type KafkaClient,
@@ -172,6 +173,24 @@ export function testKafka(overrides: Partial<KafkaSettings> = {}): TestKafka {
     kafka: createKafka(settings, process.env.TRIBUTARY_TEST_LOGS ? undefined : silentLogger()),
     env: { ...process.env, KAFKA_BROKERS: brokers.join(',') },
   };
+}
+
+type Admin = ReturnType<KafkaClient['admin']>;
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs' own `waitForLeaders`
+ * gives up on the "does not host this topic-partition" a busy broker answers for a moment after
+ * a create; platform's wait treats that as "not yet".
+ */
+export async function createTopicsAndWait(
+  admin: Admin,
+  options: Omit<Parameters<Admin['createTopics']>[0], 'waitForLeaders'>,
+): Promise<void> {
+  await admin.createTopics({ ...options, waitForLeaders: false });
+  await waitForTopicLeaders(
+    admin,
+    options.topics.map((t) => t.topic),
+  );
 }
 
 /**

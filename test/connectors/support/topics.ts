@@ -7,6 +7,7 @@ import {
   readDeadLetterHeaders,
 } from '../../../platform/index.ts';
 import type { HubEvent, Serde } from '../../../schemas/index.ts';
+import { createTopicsAndWait } from '../../support/kafka.ts';
 
 /** Creates every topic a declaration owns (with its DLQ) under `prefix`, plus the prefixed action topic. */
 export async function createDeclaredTopics(
@@ -40,7 +41,10 @@ export async function createDeclaredTopics(
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t.topic));
-        if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing });
+        if (missing.length > 0)
+          await createTopicsAndWait(admin, {
+            topics: missing,
+          });
         break;
       } catch (err) {
         if (attempt >= 8) throw err;
