@@ -1,12 +1,11 @@
-import { HubError } from '../core/errors.ts';
 import { declareComponent } from '../platform/declaration.ts';
-import { ACTIONS_TOPIC, type HubContext } from '../platform/index.ts';
+import { ACTIONS_TOPIC } from '../platform/index.ts';
 import { ANCHOR_TOPIC } from './anchors.ts';
 import { auditConsumerConfigSchema, createAuditConsumer } from './consumer.ts';
 
 /**
  * The audit consumer's declaration. It owns the checkpoint anchor topic; `hub.actions` belongs
- * to the hub declaration, since every component writes it. `deps.kafka` is the HubContext.
+ * to the hub declaration, since every component writes it. `deps.hub` is the HubContext.
  */
 export const auditDeclaration = declareComponent({
   name: 'audit',
@@ -30,13 +29,7 @@ export const auditDeclaration = declareComponent({
   produces: [ANCHOR_TOPIC],
   consumes: [ACTIONS_TOPIC],
   create(config, deps) {
-    const hub = deps.kafka as Partial<HubContext> | undefined;
-    if (!hub?.kafka || !hub.serde) {
-      throw new HubError(
-        'AUDIT_DEPS',
-        'the audit consumer needs the HubContext (kafka and serde) as deps.kafka',
-      );
-    }
+    const hub = deps.hub;
     return createAuditConsumer(config, {
       kafka: hub.kafka,
       serde: hub.serde,

@@ -106,8 +106,7 @@ export async function runConnectors(names: string[], options: RunConnectorsOptio
     logger,
     ...(options.controlTopic ? { topic: options.controlTopic } : {}),
   });
-  const create = (i: number) =>
-    declarations[i]!.create(configs[i]!, { logger, kafka: hub }) as RunningConnector;
+  const create = (i: number) => declarations[i]!.create(configs[i]!, { logger, hub }) as RunningConnector;
   // Last operator command per connector, applied to every instance (also one re-created on start).
   const wanted = new Map<string, ControlCommand>();
   const apply = (i: number) => {

@@ -62,7 +62,7 @@ export async function startComponents(options: StartComponentsOptions): Promise<
     const config = validateSection(declaration, options.sections[name] ?? {});
     const logger = options.logger.child({ component: name });
     // `kafka` is today's name of the HubContext in deps; `hub` is tomorrow's. Both are harmless.
-    const deps = { logger, kafka: options.hub, hub: options.hub } as ComponentDeps;
+    const deps: ComponentDeps = { logger, hub: options.hub };
     let state: ComponentState = 'starting';
     let component: Component | undefined;
     const entry: HostedComponent = {

@@ -1,8 +1,6 @@
-import { HubError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { ACTIONS_TOPIC } from '../platform/actions.ts';
 import { type ComponentDeclaration, declareComponent } from '../platform/declaration.ts';
-import type { HubContext } from '../platform/index.ts';
 import { createIngress } from './component.ts';
 import { type IngressConfig, ingressConfigSchema } from './config.ts';
 
@@ -29,13 +27,7 @@ export function ingressDeclaration(
     },
     consumes: [],
     create(config, deps) {
-      const hub = deps.kafka as HubContext | undefined;
-      if (!hub?.serde || !hub.producer) {
-        throw new HubError(
-          'CONFIG_INVALID',
-          'the HTTP ingress needs the HubContext (createHubContext) as deps.kafka',
-        );
-      }
+      const hub = deps.hub;
       const ingress = createIngress(config, {
         hub,
         declarations: others(),

@@ -1,4 +1,3 @@
-import { HubError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import { ACTIONS_TOPIC } from '../platform/actions.ts';
 import { type ComponentDeclaration, declareComponent } from '../platform/declaration.ts';
@@ -46,13 +45,7 @@ export function mcpBridgeDeclaration(
       return resultTopicsOf(others());
     },
     create(config, deps) {
-      const hub = deps.kafka as HubContext | undefined;
-      if (!hub?.serde || !hub.producer) {
-        throw new HubError(
-          'CONFIG_INVALID',
-          'the MCP bridge needs the HubContext (createHubContext) as deps.kafka',
-        );
-      }
+      const hub = deps.hub;
       const bridge = createMcpBridge(config, {
         hub,
         declarations: others(),

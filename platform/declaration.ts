@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../core/logger.ts';
+import type { HubContext } from './hub-context.ts';
 
 /**
  * One declaration per component (connector, processor, audit consumer, bridge, ingress, hub).
@@ -47,8 +48,8 @@ export interface CommandDeclaration {
 /** What the hub hands every component it creates. Tests pass real ones. */
 export interface ComponentDeps {
   logger: Logger;
-  /** The Kafka plumbing (platform/kafka.ts); typed loosely here to keep this file import-free. */
-  kafka: unknown;
+  /** The shared Kafka plumbing: client, schema catalog, registry, serde, producer (createHubContext). */
+  hub: HubContext;
   clock?: () => number;
   signal?: AbortSignal;
 }

@@ -104,7 +104,7 @@ export function registerProcessorsCommands(program: Command, options: Processors
       let component: ReturnType<typeof declaration.create> | undefined;
       try {
         // biome-ignore lint/suspicious/noExplicitAny: the config was parsed by this declaration's own schema.
-        component = declaration.create(parsed.data as any, { logger, kafka: hub });
+        component = declaration.create(parsed.data as any, { logger, hub });
         await component.start();
         write(`${declaration.name} running; Ctrl-C stops it\n`);
         await (options.stopSignal ?? untilSignal)();

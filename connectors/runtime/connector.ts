@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { HubError } from '../../core/errors.ts';
 import type { Component, ComponentDeps } from '../../platform/declaration.ts';
 import {
   ACTIONS_TOPIC,
@@ -51,16 +50,9 @@ export interface RunningConnector extends Component {
   status(): Record<string, unknown>;
 }
 
-/** The hub context a connector needs; `deps.kafka` carries it. */
+/** The hub context a connector works with. */
 export function hubContextOf(deps: ComponentDeps): HubContext {
-  const ctx = deps.kafka as Partial<HubContext> | undefined;
-  if (!ctx?.producer || !ctx.kafka || !ctx.serde) {
-    throw new HubError(
-      'CONNECTOR_NO_HUB',
-      'a connector needs the hub context (createHubContext) as deps.kafka',
-    );
-  }
-  return ctx as HubContext;
+  return deps.hub;
 }
 
 /** Wires a connector's streams and commands to Kafka: offsets, source loop, sink loop, actions, DLQ. */

@@ -54,16 +54,9 @@ export interface MediaService extends Component {
   status(): Record<string, unknown>;
 }
 
-/** The hub context a processor needs; `deps.kafka` carries it (as for connectors). */
-export function hubContextOf(deps: ComponentDeps, component: string): HubContext {
-  const ctx = deps.kafka as Partial<HubContext> | undefined;
-  if (!ctx?.producer || !ctx.kafka || !ctx.serde) {
-    throw new HubError(
-      'PROCESSOR_NO_HUB',
-      `${component} needs the hub context (createHubContext) as deps.kafka`,
-    );
-  }
-  return ctx as HubContext;
+/** The hub context a processor works with. */
+export function hubContextOf(deps: ComponentDeps, _component: string): HubContext {
+  return deps.hub;
 }
 
 /**

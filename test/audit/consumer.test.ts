@@ -242,7 +242,7 @@ describe('audit declaration', () => {
         anchorTopic,
         groupId: uniqueName('audit-g'),
       });
-      const component = auditDeclaration.create(config, { logger: silentLogger(), kafka: t.hub });
+      const component = auditDeclaration.create(config, { logger: silentLogger(), hub: t.hub });
       await t.hub.producer.publish(topic, [actionEvent(1)]);
       await component.start();
       await waitFor('1 recorded', () => component.status?.().recorded === 1);

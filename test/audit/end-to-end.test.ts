@@ -104,7 +104,7 @@ describe('audit of an end-to-end flow (connector sync, processor job, MCP call)'
         pageSize: 5,
         pollIntervalMs: 60_000,
       }),
-      { logger: silentLogger(), kafka: harness.hub },
+      { logger: silentLogger(), hub: harness.hub },
     ) as RunningConnector;
     await connector.start();
 

@@ -114,7 +114,7 @@ export function runConnectorContract(subject: ContractSubject): void {
       const make = () => {
         const c = subject.declaration.create(config, {
           logger: silentLogger(),
-          kafka: hub,
+          hub,
         }) as RunningConnector;
         running.push(c);
         current = c;

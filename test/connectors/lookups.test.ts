@@ -53,7 +53,7 @@ async function sinkOnly(declaration: ComponentDeclaration<never>, system: Record
     groupId: uniqueName('sink'),
     sinkRetries: 2,
   });
-  const connector = declaration.create(config, { logger: silentLogger(), kafka: hub }) as RunningConnector;
+  const connector = declaration.create(config, { logger: silentLogger(), hub }) as RunningConnector;
   running.push(connector);
   const collected = new Map<string, Collected>();
   const results = async (topic: string) => {

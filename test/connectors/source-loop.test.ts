@@ -43,7 +43,7 @@ it('commits no offset for a batch Kafka refused, and re-reads changes with the s
     sink: false,
     pageSize: 2,
   });
-  const make = () => crmConnector.create(config, { logger: silentLogger(), kafka: hub }) as RunningConnector;
+  const make = () => crmConnector.create(config, { logger: silentLogger(), hub }) as RunningConnector;
 
   // The event topic does not exist yet: publishing fails, so the cursor must not move.
   const admin = tk.kafka.admin();
@@ -121,7 +121,7 @@ it('restarts a failing stream by itself with backoff and catches up once the sys
     pollIntervalMs: 100,
   });
   crm.faults.inject({ kind: 'status', status: 503 }, 1_000, (req) => String(req.url).includes('/query'));
-  const connector = crmConnector.create(config, { logger: silentLogger(), kafka: hub }) as RunningConnector;
+  const connector = crmConnector.create(config, { logger: silentLogger(), hub }) as RunningConnector;
   await connector.start();
   const stream = () =>
     (

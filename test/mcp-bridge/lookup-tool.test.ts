@@ -44,7 +44,7 @@ beforeAll(async () => {
         },
       },
     }),
-    { logger: silentLogger(), kafka: hub },
+    { logger: silentLogger(), hub },
   ) as RunningConnector;
   await connector.start();
   bridge = await startTestBridge({

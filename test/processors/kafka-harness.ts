@@ -118,7 +118,7 @@ export async function startProcessorHarness(declarations: ComponentDeclaration<a
         ...overrides,
       });
       groups.add((config as { groupId: string }).groupId);
-      const component = declaration.create(config, { logger: silentLogger(), kafka: hub });
+      const component = declaration.create(config, { logger: silentLogger(), hub });
       components.push(component);
       await component.start();
       return component;
