@@ -113,8 +113,13 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
   const doAppend = async (records: ActionRecord[]): Promise<AuditEntry[]> => {
     if (closed)
       throw new HubError('AUDIT_WRITER_CLOSED', 'chain writer is closed', { where: { chain: chainId } });
-    const fresh = records.filter((r) => !recent.has(r.eventId));
-    const unique = fresh.filter((r, i) => fresh.findIndex((o) => o.eventId === r.eventId) === i);
+    // One pass: drop ids already in the chain and repeats within this batch (first one wins).
+    const seen = new Set<string>();
+    const unique = records.filter((r) => {
+      if (recent.has(r.eventId) || seen.has(r.eventId)) return false;
+      seen.add(r.eventId);
+      return true;
+    });
     if (unique.length === 0) return [];
     const subjects = unique.flatMap((r) => (r.subjectId === null ? [] : [r.subjectId]));
     const subjectDataKeys = subjects.length > 0 ? await subjectKeys.keysFor(subjects) : new Map();
