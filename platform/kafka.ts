@@ -97,3 +97,26 @@ export function createIdempotentProducer(
     createPartitioner: Partitioners.DefaultPartitioner,
   });
 }
+
+const defaultPartitioner = Partitioners.DefaultPartitioner();
+
+/**
+ * The partition kafkajs' default partitioner (Java-compatible murmur2 on the key, round robin
+ * without a key) gives `message` on a topic of `partitions` partitions. The producer pins
+ * partitions itself so it can check that the broker acknowledged every one it wrote to.
+ */
+export function assignPartition(
+  topic: string,
+  partitions: number,
+  message: { key: Buffer | string | null; partition?: number },
+): number {
+  if (message.partition !== undefined) return message.partition;
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  return defaultPartitioner({ topic, partitionMetadata, message: { key: message.key, value: null } });
+}

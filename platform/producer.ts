@@ -2,8 +2,9 @@ import type { Producer } from 'kafkajs';
 import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubEvent, Serde } from '../schemas/index.ts';
-import { createIdempotentProducer, type KafkaClient } from './kafka.ts';
+import { assignPartition, createIdempotentProducer, type KafkaClient } from './kafka.ts';
 import { fromKafkaError } from './kafka-errors.ts';
+import { createPartitionCounts } from './partition-counts.ts';
 import type { RawRecord, RecordMetadata } from './records.ts';
 
 /** Content type stamped on every event the hub writes: Avro in the Confluent wire format. */
@@ -45,11 +46,12 @@ export interface EventProducerOptions {
 /** Creates the idempotent event producer; it connects on `start()` or on first use. */
 export function createEventProducer(options: EventProducerOptions): EventProducer {
   const { kafka, serde } = options;
-  const producer: Producer = createIdempotentProducer(kafka, {
-    allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
-  });
+  const newProducer = (): Producer =>
+    createIdempotentProducer(kafka, { allowAutoTopicCreation: options.allowAutoTopicCreation ?? false });
+  let producer = newProducer();
   let connected: Promise<void> | undefined;
   let closed = false;
+  const partitionCounts = createPartitionCounts(kafka);
 
   function start(): Promise<void> {
     if (closed) return Promise.reject(new HubError('PLATFORM_CLOSED', 'the event producer is closed'));
@@ -64,18 +66,53 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
     return connected;
   }
 
+  /**
+   * A fenced or confused idempotent producer (sequence out of order, unknown producer id, old
+   * epoch) never recovers by itself: replace it, so the next send starts a new producer id.
+   */
+  async function replaceProducer(): Promise<void> {
+    const old = producer;
+    producer = newProducer();
+    connected = undefined;
+    partitionCounts.forget();
+    await old.disconnect().catch(() => undefined);
+  }
+
   async function send(topic: string, messages: RawRecord[]): Promise<RecordMetadata[]> {
     await start();
+    const partitions = await partitionCounts.of(topic);
+    const pinned = messages.map((m) => ({ ...m, partition: assignPartition(topic, partitions, m) }));
+    let answer: Awaited<ReturnType<Producer['send']>>;
     try {
-      const answer = await producer.send({ topic, acks: -1, messages });
-      return answer.map((m) => ({
-        topic: m.topicName,
-        partition: m.partition,
-        baseOffset: m.baseOffset ?? '-1',
-      }));
+      answer = await producer.send({ topic, acks: -1, messages: pinned });
     } catch (err) {
+      const type = (err as { type?: unknown }).type;
+      if (typeof type === 'string' && producerResetErrors.has(type)) {
+        await replaceProducer();
+        throw new HubError('KAFKA_PRODUCER_RESET', `producer state was lost (${type}); send again`, {
+          retriable: true,
+          cause: err,
+          where: { topic },
+        });
+      }
       throw fromKafkaError(err, 'KAFKA_SEND', { topic });
     }
+    const missing = unacknowledgedPartitions(pinned, answer);
+    if (missing.length > 0) {
+      // kafkajs can resolve a send whose records for one partition were never written (a leader
+      // died mid-request, tulios/kafkajs#1303); report it so the caller sends the batch again.
+      partitionCounts.forget(topic);
+      throw new HubError(
+        'KAFKA_SEND_INCOMPLETE',
+        `the broker acknowledged no write to partition(s) ${missing.join(', ')} of ${topic}`,
+        { retriable: true, where: { topic, partition: missing[0] } },
+      );
+    }
+    return answer.map((m) => ({
+      topic: m.topicName,
+      partition: m.partition,
+      baseOffset: m.baseOffset ?? '-1',
+    }));
   }
 
   async function encodeAll(
@@ -128,4 +165,21 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
       await producer.disconnect();
     },
   };
+}
+
+/** kafkajs errors after which an idempotent producer must start over with a new producer id. */
+const producerResetErrors = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
+/** Partitions records were sent to that the broker's answer does not acknowledge. */
+export function unacknowledgedPartitions(
+  sent: readonly { partition: number }[],
+  answer: readonly { partition: number; errorCode?: number }[],
+): number[] {
+  const acked = new Set(answer.filter((a) => (a.errorCode ?? 0) === 0).map((a) => a.partition));
+  return [...new Set(sent.map((m) => m.partition))].filter((p) => !acked.has(p)).sort((a, b) => a - b);
 }
