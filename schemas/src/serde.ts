@@ -1,3 +1,4 @@
+import './avsc-guards.ts';
 import avro from 'avsc';
 import canonicalize from 'canonicalize';
 import { type ErrorLocation, HubError } from '../../core/errors.ts';
