@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowedAlgorithms, ldapDirectoryConfig } from '../security/index.ts';
+import { authConfigShape, ldapDirectoryConfig } from '../security/index.ts';
 
 /** Configuration of the HTTP ingress: listener, token checks, limits, idempotency, collaborators. */
 export const ingressConfigSchema = z.object({
@@ -10,37 +10,14 @@ export const ingressConfigSchema = z.object({
     .url()
     .optional()
     .describe('Origin clients use to reach the ingress (behind a load balancer); default http://host:port'),
-  issuer: z.string().optional().describe('JWT issuer; default the public origin'),
-  algorithm: z.enum(allowedAlgorithms).default('ES256').describe('JWT signing algorithm (asymmetric only)'),
-  accessTokenTtlSeconds: z.number().int().positive().default(900).describe('Lifetime of an access token'),
-  clockToleranceSeconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(60)
-    .default(5)
-    .describe('Allowed clock skew for exp and nbf'),
-  sessionIdleSeconds: z.number().int().positive().default(1800).describe('A session unused this long ends'),
-  sessionMaxSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(43200)
-    .describe('A session ends this long after login'),
+  ...authConfigShape,
   sessionKeyPrefix: z
     .string()
     .default('tributary:mcp:')
     .describe(
       'Redis prefix of the login sessions; the bridge uses the same by default, so revoking a user ends both',
     ),
-  loginAttemptsPerWindow: z
-    .number()
-    .int()
-    .positive()
-    .default(10)
-    .describe('Login attempts per user name per window'),
   callsPerWindow: z.number().int().positive().default(600).describe('API calls per user per window'),
-  rateWindowSeconds: z.number().int().positive().default(60).describe('Length of a rate-limit window'),
   maxBodyBytes: z
     .number()
     .int()

@@ -8,6 +8,7 @@
  * - Policy: directory groups -> roles -> name patterns (tool names, `ingress:<type>`...).
  */
 export { type Authenticator, bearerToken, createAuthenticator } from './authenticate.ts';
+export { authConfigShape } from './config.ts';
 export type { Directory, DirectoryUser } from './directory/directory.ts';
 export { maxCredentialLength } from './directory/directory.ts';
 export { escapeDnValue, escapeFilterValue } from './directory/escape.ts';
