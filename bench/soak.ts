@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../core/logger.ts';
 import {
@@ -9,8 +10,10 @@ import {
   kafkaConfigSchema,
 } from '../platform/index.ts';
 import { publishLikeAConnector } from './ingest.ts';
+import { runReliabilitySuite, type SuiteOutcome, suiteLines, writeSection } from './reliability-record.ts';
 import { benchBroker } from './support/broker.ts';
 import { salesOrderChanged } from './support/events.ts';
+import { machineInfo } from './support/machine.ts';
 
 /**
  * The soak (`npm run soak`): measure the ingest maximum of the connector loop for a while, then
@@ -18,6 +21,9 @@ import { salesOrderChanged } from './support/events.ts';
  * Samples memory and consumer lag every 10 s. Passes when no event is lost, heap and RSS stay
  * flat (last third of the run within SOAK_MEMORY_GROWTH, default 1.3x, of the first third) and
  * the lag stays under 10 s worth of events. Prints a tally line like the reliability suite.
+ *
+ * Before the soak it runs the reliability suite (test/reliability; SOAK_SUITE=0 skips it) and,
+ * unless SOAK_RECORD=0, writes both outcomes into the reliability section of bench/RESULTS.md.
  */
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 600);
@@ -37,7 +43,21 @@ interface Sample {
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-async function main(): Promise<number> {
+interface SoakResult {
+  maxRate: number;
+  targetRate: number;
+  heldRate: number;
+  seconds: number;
+  sent: number;
+  lost: number;
+  heapGrowth: number;
+  rssGrowth: number;
+  maxLag: number;
+  checks: Record<string, boolean>;
+  samples: Sample[];
+}
+
+async function soak(): Promise<SoakResult> {
   const broker = await benchBroker();
   const runId = Date.now().toString(36);
   const hub = await createHubContext({
@@ -147,11 +167,52 @@ async function main(): Promise<number> {
     };
     console.log(JSON.stringify(result, null, 2));
     console.log(`soak tally: faults injected 0, inputs tried 0, events checked ${n}, events lost ${lost}`);
-    return Object.values(checks).every(Boolean) ? 0 : 1;
+    return { ...result, samples };
   } finally {
     await hub.close();
     await broker.stop();
   }
+}
+
+function soakLines(r: SoakResult): string[] {
+  const ok = Object.values(r.checks).every(Boolean);
+  const failed = Object.entries(r.checks)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  const rss = r.samples.map((s) => s.rssMiB);
+  const heap = r.samples.map((s) => s.heapMiB);
+  return [
+    `### Soak (\`npm run soak\`, ${r.seconds} s)`,
+    '',
+    `- ${ok ? 'passed' : `**failed**: ${failed.join(', ')}`}`,
+    `- ingest maximum of the connector loop (measured first, same run): ${r.maxRate} events/s; held ${r.heldRate} events/s for ${r.seconds} s (target ${r.targetRate}, 80 %)`,
+    `- events sent ${r.sent}, events lost ${r.lost}; largest consumer lag ${r.maxLag} events (bound: 10 s worth, ${r.targetRate * 10})`,
+    `- memory after warm-up, last third / first third: heap ${r.heapGrowth}x, RSS ${r.rssGrowth}x (allowed ${allowedGrowth}x); RSS ${Math.min(...rss)}-${Math.max(...rss)} MiB, heap ${Math.min(...heap)}-${Math.max(...heap)} MiB over ${r.samples.length} samples`,
+    `- soak tally: faults injected 0, inputs tried 0, events checked ${r.sent}, events lost ${r.lost}`,
+  ];
+}
+
+async function main(): Promise<number> {
+  const root = join(import.meta.dirname, '..');
+  const machine = machineInfo();
+  const suite: SuiteOutcome | undefined =
+    process.env.SOAK_SUITE === '0' ? undefined : await runReliabilitySuite(root);
+  if (suite) console.error(`soak: reliability suite exit code ${suite.exitCode}`);
+  const result = await soak();
+  const ok = Object.values(result.checks).every(Boolean) && (suite?.exitCode ?? 0) === 0;
+  if (process.env.SOAK_RECORD !== '0') {
+    const lines = [
+      '## Reliability: the suite and the soak (issue 10)',
+      '',
+      `- Date: ${new Date().toISOString()}; machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load ${machine.load1} at the start`,
+      '',
+      ...(suite ? [...suiteLines(suite), ''] : []),
+      ...soakLines(result),
+    ];
+    await writeSection(join(import.meta.dirname, 'RESULTS.md'), lines.join('\n'));
+    console.error('soak: wrote the reliability section of bench/RESULTS.md');
+  }
+  return ok ? 0 : 1;
 }
 
 process.exitCode = await main();
