@@ -19,6 +19,14 @@ export const redactedPaths = [
 
 export type Logger = pino.Logger;
 
+/** Fields naming the active trace (`trace_id`, `span_id`); set by platform/tracing.ts. */
+let correlation: () => Record<string, string> | undefined = () => undefined;
+
+/** Lets the tracing layer add the active trace to every log line (pino mixin). */
+export function setLogCorrelation(fields: () => Record<string, string> | undefined): void {
+  correlation = fields;
+}
+
 /** Structured JSON logger (pino) with secrets redacted. Level from TRIBUTARY_LOG_LEVEL. */
 export function createLogger(
   name: string,
@@ -26,7 +34,13 @@ export function createLogger(
 ): Logger {
   const level = options.level ?? process.env.TRIBUTARY_LOG_LEVEL ?? 'info';
   return pino(
-    { name, level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { component: name } },
+    {
+      name,
+      level,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      base: { component: name },
+      mixin: () => correlation() ?? {},
+    },
     (options.destination as pino.DestinationStream | undefined) ?? pino.destination(2),
   );
 }

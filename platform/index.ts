@@ -76,3 +76,20 @@ export {
   schemaLogTopicConfigs,
 } from './schema-log.ts';
 export { createTopicFollower, type FollowedRecord, type TopicFollower } from './topic-follower.ts';
+export {
+  activeTraceId,
+  annotateActiveSpan,
+  contextFromHeaders,
+  markActiveSpanFailed,
+  type SpanKindName,
+  type SpanOptions,
+  traceHeaders,
+  withSpan,
+} from './tracing.ts';
+export {
+  startTracing,
+  type Tracing,
+  type TracingConfig,
+  type TracingOptions,
+  tracingConfigFromEnv,
+} from './tracing-sdk.ts';
