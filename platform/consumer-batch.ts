@@ -6,6 +6,7 @@ import type { EventContext } from './consumer-types.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { RawHeaders, RawRecord, RecordPosition } from './records.ts';
 import { backoffDelay, type RetryPolicy, waitUnlessAborted } from './retry-policy.ts';
+import { markActiveSpanFailed, withBatchSpan } from './tracing.ts';
 
 /** One decoded record of a batch, with the same context a per-record handler gets. */
 export interface BatchEvent {
@@ -60,6 +61,8 @@ export interface BatchDeliveryDeps {
   idempotency: IdempotencyStore | undefined;
   retry: RetryPolicy;
   logger: Logger;
+  /** Consumer group, for the spans of handed batches. */
+  groupId: string;
   counts: { processed: number; duplicates: number; retries: number };
   isPaused(): boolean;
   stopping: AbortSignal;
@@ -143,10 +146,29 @@ export function createBatchDelivery(deps: BatchDeliveryDeps) {
     return outcome;
   }
 
-  /** Hands `events` to the handler until it succeeds, retries run out or we stop. */
+  /**
+   * Hands `events` to the handler until it succeeds, retries run out or we stop, inside one
+   * CONSUMER span linked to every record's trace context (see withBatchSpan).
+   */
   function handOver(events: BatchEvent[], slice: BatchSlice, mode: PartitionContext['mode']) {
     const first = events[0]!.ctx;
     const last = events.at(-1)!.ctx;
+    const span = { topic: slice.topic, partition: slice.partition, firstOffset: first.offset };
+    const headers = events.map((e) => e.ctx.headers);
+    return withBatchSpan(span, headers, deps.groupId, async () => {
+      const outcome = await handOverOnce(events, slice, mode, first, last);
+      if (typeof outcome === 'object') markActiveSpanFailed(outcome.failed);
+      return outcome;
+    });
+  }
+
+  function handOverOnce(
+    events: BatchEvent[],
+    slice: BatchSlice,
+    mode: PartitionContext['mode'],
+    first: BatchEvent['ctx'],
+    last: BatchEvent['ctx'],
+  ) {
     return withRetries(
       (attempt) =>
         handler(

@@ -9,6 +9,7 @@ import type { IdempotencyStore } from './idempotency.ts';
 import { fromKafkaError } from './kafka-errors.ts';
 import type { RawHeaders, RawRecord, RecordPosition } from './records.ts';
 import { backoffDelay, retryPolicySchema, waitUnlessAborted, withTimeout } from './retry-policy.ts';
+import { annotateActiveSpan, markActiveSpanFailed, withRecordSpan } from './tracing.ts';
 
 export type {
   EventConsumer,
@@ -83,6 +84,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
 
   async function deadLetter(position: RecordPosition, message: KafkaMessage, stage: string, error: HubError) {
     logger.warn({ ...position, stage, code: error.code, err: error }, 'record sent to the dead-letter topic');
+    markActiveSpanFailed(error);
     await deadLetters.send({ record: toRawRecord(message), ...position, stage, error });
     counts.deadLettered += 1;
   }
@@ -105,6 +107,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         }
         const decoded = await serde.decode(message.value, position);
         const event = decoded.value as HubEvent<unknown>;
+        annotateActiveSpan({ 'messaging.message.id': event.envelope.id });
         stage = 'idempotency';
         if (idempotency && (await idempotency.seen(event.envelope.id))) {
           counts.duplicates += 1;
@@ -167,6 +170,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       idempotency,
       retry,
       logger,
+      groupId,
       counts,
       isPaused: () => paused,
       stopping: stopping.signal,
@@ -222,8 +226,11 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
         // Unresolved records stay unresolved: kafkajs fetches again from the last resolved offset.
         if (!isRunning() || isStale() || paused || stopping.signal.aborted) break;
         const position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-        if ((await processRecord(handler!, position, message, heartbeat, remembering)) === 'interrupted')
-          break;
+        // The handler runs in the trace the record carried, so what it publishes continues it.
+        const outcome = await withRecordSpan(position, message.headers as RawHeaders, groupId, () =>
+          processRecord(handler!, position, message, heartbeat, remembering),
+        );
+        if (outcome === 'interrupted') break;
         resolveOffset(message.offset);
         if (Date.now() - lastCommit > commitEveryMs) await commit();
       }

@@ -6,14 +6,19 @@ import { assignPartition, createIdempotentProducer, type KafkaClient } from './k
 import { fromKafkaError } from './kafka-errors.ts';
 import { createPartitionCounts } from './partition-counts.ts';
 import type { RawRecord, RecordMetadata } from './records.ts';
+import { withSendSpan } from './tracing.ts';
 
 /** Content type stamped on every event the hub writes: Avro in the Confluent wire format. */
 export const AVRO_CONTENT_TYPE = 'application/vnd.tributary.avro+confluent';
 
-/** Header names the producer sets on every event (`traceparent` only when given). */
+/**
+ * Header names the producer sets on every event; `traceparent`/`tracestate` when given, or
+ * from the active trace context (see tracing.ts).
+ */
 export const EventHeaders = {
   contentType: 'content-type',
   traceparent: 'traceparent',
+  tracestate: 'tracestate',
   eventId: 'tributary.event.id',
   eventType: 'tributary.event.type',
 } as const;
@@ -21,8 +26,10 @@ export const EventHeaders = {
 export interface PublishOptions {
   /** Extra headers, e.g. replay markers. */
   headers?: Record<string, string | Buffer>;
-  /** W3C trace context of the work that produced these events. */
+  /** W3C trace context of the work that produced these events; the active context when omitted. */
   traceparent?: string;
+  /** W3C `tracestate` that goes with an explicit `traceparent`. */
+  tracestate?: string;
 }
 
 /** The hub's one way to write to Kafka: idempotent, acks=all, keyed by entity. */
@@ -119,6 +126,7 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
     topic: string,
     events: HubEvent<unknown>[],
     opts: PublishOptions,
+    trace: Record<string, string>,
   ): Promise<RawRecord[]> {
     const records: RawRecord[] = [];
     for (const [index, event] of events.entries()) {
@@ -137,10 +145,10 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
         value,
         headers: {
           ...opts.headers,
+          ...trace,
           [EventHeaders.contentType]: AVRO_CONTENT_TYPE,
           [EventHeaders.eventId]: event.envelope.id,
           [EventHeaders.eventType]: event.envelope.type,
-          ...(opts.traceparent ? { [EventHeaders.traceparent]: opts.traceparent } : {}),
         },
       });
     }
@@ -151,8 +159,19 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
     start,
     async publish(topic, events, opts = {}) {
       if (events.length === 0) return [];
-      const records = await encodeAll(topic, events, opts);
-      return send(topic, records);
+      if (opts.traceparent) {
+        const given = {
+          [EventHeaders.traceparent]: opts.traceparent,
+          ...(opts.tracestate ? { [EventHeaders.tracestate]: opts.tracestate } : {}),
+        };
+        return send(topic, await encodeAll(topic, events, opts, given));
+      }
+      if (opts.headers?.[EventHeaders.traceparent] !== undefined)
+        return send(topic, await encodeAll(topic, events, opts, {}));
+      // The send continues the active trace (a PRODUCER span) and its records carry it.
+      return withSendSpan(topic, events.length, async (trace) =>
+        send(topic, await encodeAll(topic, events, opts, trace)),
+      );
     },
     publishRaw(topic, records) {
       if (records.length === 0) return Promise.resolve([]);
