@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { markActiveSpanFailed, traceHeaders, withSpan } from '../../platform/index.ts';
 import { type Authenticator, authConfigSchema, createAuthenticator } from './auth.ts';
 import { backoffWithJitter, httpRetrySchema, parseRetryAfter, sleep } from './backoff.ts';
 import {
@@ -95,8 +96,33 @@ export function createHttpClient(
     },
   });
 
+  /** One attempt as a CLIENT span of the active trace; the system receives its `traceparent`. */
+  const attempt = (ep: Endpoint, req: HttpRequest, authHeaders: Record<string, string>) => {
+    const url = resolveUrl(ep.url, req.path);
+    const method = req.method ?? 'GET';
+    const attributes = {
+      'http.request.method': method,
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      // The query stays out: filters and SOQL can carry record data.
+      'url.full': `${url.origin}${url.pathname}`,
+    };
+    return withSpan(method, { kind: 'client', attributes }, async (span) => {
+      try {
+        const outcome = await attemptOnce(ep, req, { ...authHeaders, ...traceHeaders() });
+        span.setAttribute('http.response.status_code', outcome.status);
+        if (outcome.status >= 400) markActiveSpanFailed(new HubError(String(outcome.status), 'rejected'));
+        return outcome;
+      } catch (err) {
+        const status = err instanceof HubError ? err.where.status : undefined;
+        if (typeof status === 'number') span.setAttribute('http.response.status_code', status);
+        throw err;
+      }
+    });
+  };
+
   /** One attempt against one endpoint; transient failures throw retriable HubErrors so the breaker counts them. */
-  const attempt = async (ep: Endpoint, req: HttpRequest, authHeaders: Record<string, string>) => {
+  const attemptOnce = async (ep: Endpoint, req: HttpRequest, authHeaders: Record<string, string>) => {
     const url = resolveUrl(ep.url, req.path);
     // Percent-encoding (%20), not form encoding (+): OData servers read '+' literally.
     const extra = Object.entries(req.query ?? {})
