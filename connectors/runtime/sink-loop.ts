@@ -9,6 +9,7 @@ import {
   type IdempotencyStore,
   type KafkaClient,
   type RetryPolicy,
+  withSpan,
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope, type Serde } from '../../schemas/index.ts';
 import { uuidV5 } from './event-id.ts';
@@ -203,7 +204,12 @@ export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
         serde: options.serde,
         groupId: options.groupId,
         topics: options.commands.map((c) => c.topic),
-        handler: (event, ctx) => handle(event, ctx),
+        // One span per command, inside the CONSUMER span of the trace the command carried.
+        handler: (event, ctx) => {
+          const name = byTopic.get(ctx.topic)?.name ?? ctx.topic;
+          const attributes = { 'tributary.connector': options.connector, 'tributary.command': name };
+          return withSpan(`command ${name}`, { attributes }, () => handle(event, ctx));
+        },
         deadLetters: options.deadLetters,
         logger: options.logger,
         ...(options.retry ? { retry: options.retry } : {}),

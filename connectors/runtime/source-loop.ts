@@ -1,6 +1,11 @@
 import { type HubError, toHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { ActionEmitter, DeadLetterWriter, EventProducer } from '../../platform/index.ts';
+import {
+  type ActionEmitter,
+  type DeadLetterWriter,
+  type EventProducer,
+  withSpan,
+} from '../../platform/index.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
 import { backoffWithJitter, sleep } from './backoff.ts';
 import { changeEventId } from './event-id.ts';
@@ -159,19 +164,34 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
     });
   };
 
-  const syncStream = async (stream: SourceStream, signal: AbortSignal) => {
+  /**
+   * One sync as one trace (a new one in the poll loop, `root`): the system's pages are fetched
+   * in it and every batch published in a child span, so its events carry the sync's trace.
+   */
+  const syncStream = (stream: SourceStream, signal: AbortSignal, root: boolean) => {
     const syncId = crypto.randomUUID();
-    const cursor = offsets.get(`${options.connector}/${stream.name}`);
-    for await (const page of stream.read(cursor, signal)) {
-      await waitWhilePaused();
-      if (signal.aborted) return;
-      await publishPage(stream, page, syncId);
-    }
-    stats.get(stream.name)!.lastSyncAt = Date.now();
+    const attributes = {
+      'tributary.connector': options.connector,
+      'tributary.stream': stream.name,
+      'tributary.sync.id': syncId,
+      'messaging.destination.name': stream.topic,
+    };
+    return withSpan(`sync ${options.connector}/${stream.name}`, { root, attributes }, async () => {
+      const cursor = offsets.get(`${options.connector}/${stream.name}`);
+      for await (const page of stream.read(cursor, signal)) {
+        await waitWhilePaused();
+        if (signal.aborted) return;
+        const batch = { attributes: { ...attributes, 'tributary.batch.records': page.records.length } };
+        await withSpan(`sync.batch ${options.connector}/${stream.name}`, batch, () =>
+          publishPage(stream, page, syncId),
+        );
+      }
+      stats.get(stream.name)!.lastSyncAt = Date.now();
+    });
   };
 
   const syncOnce = async (signal: AbortSignal = stopping.signal) => {
-    for (const stream of options.streams) await syncStream(stream, signal);
+    for (const stream of options.streams) await syncStream(stream, signal, false);
   };
 
   const run = async () => {
@@ -181,7 +201,7 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
       for (const stream of options.streams) {
         if (stopping.signal.aborted) break;
         try {
-          await syncStream(stream, stopping.signal);
+          await syncStream(stream, stopping.signal, true);
           failures.set(stream.name, 0);
           stats.get(stream.name)!.lastError = null;
         } catch (err) {
