@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
-  CallToolRequestSchema,
   type CallToolResult,
   ErrorCode,
   ListToolsRequestSchema,
@@ -13,11 +12,13 @@ import type { JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/t
 import canonicalize from 'canonicalize';
 import { toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { annotateActiveSpan } from '../platform/index.ts';
 import type { BridgeIdentity, EmitAction, Policy, RateLimiter } from '../security/index.ts';
 import type { CallRegistry } from './cancellations.ts';
 import { type BridgeResources, registerBridgeResources } from './resources.ts';
 import type { BridgeTaskStore } from './task-store.ts';
 import type { BridgeTool, ToolCallContext } from './tools.ts';
+import { onToolCall } from './tracing.ts';
 
 /**
  * The MCP server one caller sees: built per caller (per HTTP request, or once for stdio) so
@@ -95,11 +96,13 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
     tools: visible().map((tool) => describeTool(tool, deps.taskStore !== undefined)),
   }));
 
-  mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  // A SERVER span per call, continuing the caller's trace (tracing.ts).
+  onToolCall(mcp, async (request, extra): Promise<CallToolResult> => {
     const name = request.params.name;
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
     const argsDigest = argumentsDigest(args);
     const correlationId = randomUUID();
+    annotateActiveSpan({ 'tributary.correlation.id': correlationId });
     const audit = (outcome: 'succeeded' | 'failed' | 'denied', details: Record<string, string>) =>
       deps.emitAction({
         action: 'mcp.tool.call',
