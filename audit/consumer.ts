@@ -14,6 +14,7 @@ import {
   type PartitionContext,
   type RawRecord,
   type RecordPosition,
+  withSpan,
 } from '../platform/index.ts';
 import type { Serde } from '../schemas/index.ts';
 import { actionRecordOf, foreignEventRecord, isActionEvent, undecodableRawRecord } from './action-record.ts';
@@ -224,7 +225,12 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
           ? actionRecordOf(event, ctx)
           : foreignEventRecord(event, ctx.schemaName, ctx),
       );
-      await record(part.partition, records);
+      // A span per append, inside the consumer's batch span (linked to each action's trace).
+      const attributes = {
+        'tributary.audit.chain': chainIdForPartition(part.partition),
+        'tributary.audit.records': records.length,
+      };
+      await withSpan('audit.append', { attributes }, () => record(part.partition, records));
     } catch (err) {
       handleFailure(err, { topic: part.topic, partition: part.partition, offset: part.firstOffset });
     }

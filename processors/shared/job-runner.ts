@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
 import { z } from 'zod';
 import { HubError, toHubError } from '../../core/errors.ts';
+import { withSpan } from '../../platform/index.ts';
 
 export const jobRunnerSettingsSchema = z.object({
   maxConcurrent: z.number().int().min(1).max(64).default(2).describe('Jobs running at the same time'),
@@ -127,7 +128,13 @@ export function createJobRunner(
       if (closed) throw new HubError('PROCESSOR_CLOSED', `${name} is closed`);
       await acquire();
       try {
-        const result = (await breaker.fire(work, signal)) as T;
+        // A span per job, in the trace of the request it serves (the consumer made it active).
+        const attributes = { 'tributary.processor': name };
+        const result = await withSpan(
+          `job ${name}`,
+          { attributes },
+          async () => (await breaker.fire(work, signal)) as T,
+        );
         counts.succeeded += 1;
         return result;
       } catch (err) {
