@@ -131,7 +131,6 @@ export function createApiRoutes(deps: ApiDeps): ApiRoutes {
         digest = digestOf(body);
         correlationId = header(req, 'correlation-id')?.slice(0, 128);
         const idempotencyKey = header(req, 'idempotency-key');
-        const traceparent = header(req, 'traceparent');
         const { reply, replayed } = await publishIngressEvent(
           {
             serde: deps.hub.serde,
@@ -145,7 +144,6 @@ export function createApiRoutes(deps: ApiDeps): ApiRoutes {
             body,
             ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
             ...(correlationId ? { correlationId } : {}),
-            ...(traceparent ? { traceparent } : {}),
           },
         );
         await audit(

@@ -29,6 +29,7 @@ import { createIdempotencyRecords } from './idempotency.ts';
 import type { IngressType } from './ingress-types.ts';
 import { ingressOpenApi } from './openapi.ts';
 import { type ApiRoutes, createApiRoutes } from './routes.ts';
+import { tracedRequest } from './tracing.ts';
 
 /**
  * The ingress's HTTP server (node:http): `/v1/*` behind bearer-JWT authentication (the shared
@@ -255,7 +256,8 @@ export function createIngressHttpServer(
       if (server && running) return { url: running.origin, resourceUrl: running.resourceUrl };
       const http = createServer((req, res) => {
         if (!running) return sendJson(res, 503, { error: { code: 'INGRESS_STARTING', message: 'starting' } });
-        void handle(running, req, res);
+        const state = running;
+        void tracedRequest(req, res, () => handle(state, req, res));
       });
       server = http;
       await new Promise<void>((resolve, reject) => {
