@@ -3,7 +3,7 @@ import { HubError, toHubError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { createHubAdmin, type HubAdmin } from '../platform/admin.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
-import { createHubContext } from '../platform/index.ts';
+import { createHubContext, startTracing } from '../platform/index.ts';
 import { applyTopology, planTopology, readActualTopics } from '../topology/apply.ts';
 import { renderTopologySvg } from '../topology/graph.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
@@ -131,6 +131,10 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
   }
 
   try {
+    // First in, last out: spans of the whole start-up and shutdown are exported.
+    const tracing = await startTracing({ env, serviceVersion: version, instanceId, logger });
+    cleanups.push({ what: 'tracing', run: () => tracing.shutdown() });
+    if (tracing.enabled) say('tracing: on (OTEL_* variables); spans go to the configured exporter');
     const httpUrl = await ops.start();
     cleanups.push({ what: 'health server', run: () => ops.close() });
 
