@@ -2,8 +2,10 @@ import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   type Link,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -15,7 +17,7 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { setLogCorrelation } from '../core/logger.ts';
-import type { RawHeaders, RecordPosition } from './records.ts';
+import { headerText, type RawHeaders, type RecordPosition } from './records.ts';
 
 /**
  * Trace context (W3C `traceparent`/`tracestate`) through the hub, on the OpenTelemetry API. The
@@ -61,6 +63,14 @@ installPropagation();
 /** The hub's tracer; a no-op until a provider is registered. */
 export function hubTracer() {
   return trace.getTracer('tributary');
+}
+
+const noopProvider = new ProxyTracerProvider().getDelegate();
+
+/** True once some tracer provider is registered (ours from tracing-sdk.ts, or the host's). */
+export function spansRecorded(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== noopProvider;
 }
 
 /** Header values as text (Kafka headers are bytes; HTTP ones may repeat). */
@@ -138,6 +148,8 @@ export async function withSpan<T>(
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = options.parent ?? (options.root ? ROOT_CONTEXT : context.active());
+  // Tracing off: no span to make, only the context to pass on (the cheap path of every record).
+  if (!spansRecorded()) return context.with(parent, () => fn(trace.getSpan(parent) ?? noSpan));
   const span = hubTracer().startSpan(
     name,
     {
@@ -157,6 +169,8 @@ export async function withSpan<T>(
     span.end();
   }
 }
+
+const noSpan = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 const kafkaAttributes = (topic: string, operation: 'send' | 'process'): Attributes => ({
   'messaging.system': 'kafka',
@@ -224,6 +238,7 @@ export function withBatchSpan<T>(
   groupId: string,
   fn: () => Promise<T>,
 ): Promise<T> {
+  if (!spansRecorded()) return context.with(sharedTraceContext(headers), fn);
   const carried = headers
     .map((h) => trace.getSpanContext(contextFromHeaders(h)))
     .filter((sc) => sc !== undefined && isSpanContextValid(sc));
@@ -246,4 +261,23 @@ export function withBatchSpan<T>(
     },
     fn,
   );
+}
+
+/**
+ * Tracing off: the context a batch passes on, that of its records when they all carry one
+ * trace (compared on the header text: a full extract per record would be most of the cost).
+ */
+function sharedTraceContext(headers: readonly (RawHeaders | undefined)[]): Context {
+  let first: RawHeaders | undefined;
+  let traceId: string | undefined;
+  for (const h of headers) {
+    const text = headerText(h, 'traceparent');
+    if (text === undefined) continue;
+    const id = text.slice(3, 35);
+    if (traceId === undefined) {
+      traceId = id;
+      first = h;
+    } else if (id !== traceId) return ROOT_CONTEXT;
+  }
+  return first ? contextFromHeaders(first) : ROOT_CONTEXT;
 }
