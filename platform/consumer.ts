@@ -9,7 +9,7 @@ import type { IdempotencyStore } from './idempotency.ts';
 import { fromKafkaError } from './kafka-errors.ts';
 import type { RawHeaders, RawRecord, RecordPosition } from './records.ts';
 import { backoffDelay, retryPolicySchema, waitUnlessAborted, withTimeout } from './retry-policy.ts';
-import { annotateActiveSpan, markActiveSpanFailed, withRecordSpan } from './tracing.ts';
+import { annotateActiveSpan, markActiveSpanFailed, outsideTrace, withRecordSpan } from './tracing.ts';
 
 export type {
   EventConsumer,
@@ -258,12 +258,15 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     try {
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.concurrency ?? 1,
-        eachBatch,
-      });
+      // The fetch loop lives on: it must not run in the trace of whoever started the consumer.
+      await outsideTrace(() =>
+        consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: options.concurrency ?? 1,
+          eachBatch,
+        }),
+      );
     } catch (err) {
       throw fromKafkaError(err, 'KAFKA_CONSUMER_START', { topic: topics.join(',') });
     }

@@ -6,7 +6,7 @@ import { assignPartition, createIdempotentProducer, type KafkaClient } from './k
 import { fromKafkaError } from './kafka-errors.ts';
 import { createPartitionCounts } from './partition-counts.ts';
 import type { RawRecord, RecordMetadata } from './records.ts';
-import { withSendSpan } from './tracing.ts';
+import { outsideTrace, withSendSpan } from './tracing.ts';
 
 /** Content type stamped on every event the hub writes: Avro in the Confluent wire format. */
 export const AVRO_CONTENT_TYPE = 'application/vnd.tributary.avro+confluent';
@@ -62,7 +62,8 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
 
   function start(): Promise<void> {
     if (closed) return Promise.reject(new HubError('PLATFORM_CLOSED', 'the event producer is closed'));
-    connected ??= producer.connect().catch((err: unknown) => {
+    // Connections outlive the send that opened them: keep them out of its trace.
+    connected ??= outsideTrace(() => producer.connect()).catch((err: unknown) => {
       connected = undefined;
       throw new HubError('KAFKA_CONNECT', `producer could not connect: ${(err as Error).message}`, {
         retriable: true,

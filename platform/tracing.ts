@@ -101,6 +101,11 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
   return out;
 }
 
+/** Runs `fn` outside any trace: long-lived loops (a consumer's fetch loop) must not keep the caller's. */
+export function outsideTrace<T>(fn: () => T): T {
+  return context.with(ROOT_CONTEXT, fn);
+}
+
 /** Trace id of the active span, or undefined outside a trace. */
 export function activeTraceId(): string | undefined {
   const sc = trace.getActiveSpan()?.spanContext();
