@@ -1,6 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDeadLetterWriter,
@@ -17,7 +14,7 @@ import {
   testHub,
   waitUntil,
 } from '../platform/support.ts';
-import { decodeExportTraceRequest, type OtlpResourceSpans } from './otlp-protobuf.ts';
+import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.ts';
 import { newTraceparent, parseTraceparent, recordTopics } from './support.ts';
 
 /**
@@ -26,45 +23,18 @@ import { newTraceparent, parseTraceparent, recordTopics } from './support.ts';
  * receiver gets decoded field by field (otlp-protobuf.ts).
  */
 
-interface Received {
-  path: string;
-  contentType: string | undefined;
-  body: OtlpResourceSpans[];
-}
-
-let receiver: Server;
-const received: Received[] = [];
+let receiver: OtlpReceiver;
 let tracing: Tracing;
 let hub: Awaited<ReturnType<typeof testHub>>;
 let consumer: EventConsumer | undefined;
 const inbound = randomName('otlp-in');
 const outbound = randomName('otlp-out');
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks);
-  return req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-}
-
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    void readBody(req).then((body) => {
-      received.push({
-        path: req.url ?? '',
-        contentType: req.headers['content-type'],
-        body: decodeExportTraceRequest(body),
-      });
-      // An empty ExportTraceServiceResponse: everything accepted.
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const { port } = receiver.address() as AddressInfo;
+  receiver = await startOtlpReceiver();
   tracing = await startTracing({
     env: {
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: 'tributary-otlp-test',
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test,team=integration%20platform',
     },
@@ -79,7 +49,7 @@ afterAll(async () => {
   await hub?.close();
   await deleteTopics(hub.kafka, [inbound, outbound, hub.schemaLogTopic]);
   await tracing?.shutdown();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
 
 describe('OTLP export', () => {
@@ -110,7 +80,8 @@ describe('OTLP export', () => {
     expect(followUp.traceId).toBe(upstream.traceId);
 
     await tracing.forceFlush();
-    const spans = () => received.flatMap((r) => r.body.flatMap((rs) => rs.scopes.flatMap((s) => s.spans)));
+    const spans = receiver.spans;
+    const received = receiver.received;
     await waitUntil(
       'both spans at the receiver',
       () => spans().filter((s) => s.traceId === upstream.traceId).length >= 2,
