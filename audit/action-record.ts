@@ -70,6 +70,40 @@ export function undecodableRawRecord(
   );
 }
 
+/** The action name under which an event of another type is recorded when `recordEvents` is on. */
+export const EVENT_RECORDED_ACTION = 'event.recorded';
+
+/**
+ * What the chain stores for an event that is not an action, when the audit consumer records a
+ * topic of events (`recordEvents`, e.g. a connector's change topic): one entry per event id (the
+ * chain drops a re-sent id like a re-sent action), the event's JSON encrypted in the body.
+ */
+export function eventRecordOf(
+  event: HubEvent<unknown>,
+  schemaName: string,
+  source: RecordPosition,
+): ActionRecord {
+  const { envelope } = event;
+  return {
+    eventId: envelope.id,
+    time: envelope.time,
+    component: envelope.source,
+    correlationId: envelope.correlationId ?? null,
+    action: EVENT_RECORDED_ACTION,
+    actor: envelope.actor ?? envelope.source,
+    resource: source.topic,
+    outcome: 'succeeded',
+    argsDigest: null,
+    subjectId: null,
+    details: {
+      type: schemaName,
+      subject: envelope.subject,
+      data: JSON.stringify(event.data, (_, v) => (typeof v === 'bigint' ? v.toString() : v)),
+    },
+    source: { topic: source.topic, partition: source.partition, offset: source.offset },
+  };
+}
+
 /** The undecodable entry of an event of another type: its JSON (Avro longs as decimal strings). */
 export function foreignEventRecord(event: HubEvent<unknown>, schemaName: string, source: RecordPosition) {
   const json = JSON.stringify(event, (_, v) => (typeof v === 'bigint' ? v.toString() : v));

@@ -9,6 +9,12 @@ export const auditConsumerConfigSchema = z.object({
     .default('.tributary/audit')
     .describe('Audit store folder (one chain-<partition>/ per partition)'),
   topic: z.string().default(ACTIONS_TOPIC).describe('Action topic to record'),
+  recordEvents: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Record events of other types too (e.g. a connector change topic), one event.recorded entry per event id; otherwise they are recorded as undecodable',
+    ),
   groupId: z.string().default('tributary.audit').describe('Consumer group of the audit consumer'),
   keyFile: z
     .string()

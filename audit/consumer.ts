@@ -17,7 +17,13 @@ import {
   withSpan,
 } from '../platform/index.ts';
 import type { Serde } from '../schemas/index.ts';
-import { actionRecordOf, foreignEventRecord, isActionEvent, undecodableRawRecord } from './action-record.ts';
+import {
+  actionRecordOf,
+  eventRecordOf,
+  foreignEventRecord,
+  isActionEvent,
+  undecodableRawRecord,
+} from './action-record.ts';
 import { publishAnchor } from './anchors.ts';
 import { type ChainWriter, openChainWriter } from './chain-writer.ts';
 import { type AuditConsumerConfig, auditConsumerConfigSchema } from './consumer-config.ts';
@@ -223,7 +229,9 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
       const records = events.map(({ event, ctx }) =>
         isActionEvent(ctx.schemaName)
           ? actionRecordOf(event, ctx)
-          : foreignEventRecord(event, ctx.schemaName, ctx),
+          : config.recordEvents
+            ? eventRecordOf(event, ctx.schemaName, ctx)
+            : foreignEventRecord(event, ctx.schemaName, ctx),
       );
       // A span per append, inside the consumer's batch span (linked to each action's trace).
       const attributes = {

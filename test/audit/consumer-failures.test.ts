@@ -74,6 +74,56 @@ describe('audit consumer: records that are not actions', () => {
       await verifyChain(createSegmentStore({ dir: auditDir }), keys, { decrypt: true, subjectKeys }),
     ).toMatchObject({ ok: true });
   });
+
+  it('with recordEvents, each event of another type is one event.recorded entry per event id (a re-send is dropped)', async () => {
+    const { keys } = makeKeys();
+    const topic = await t.newTopic(1);
+    const auditDir = join(dir, 'events');
+    const contact = (n: number) => ({
+      envelope: newEnvelope({
+        type: 'tributary.mcp.ToolCancelled',
+        source: 'connector.crm',
+        subject: `contact-${n}`,
+        actor: 'connector.crm',
+      }),
+      data: {
+        tool: `tool-${n}`,
+        commandTopic: 'crm.contact.upsert.cmd',
+        commandEventId: randomUUID(),
+        reason: 'timeout',
+        message: null,
+      },
+    });
+    const first = contact(1);
+    const second = contact(2);
+    // The second event sent twice (a producer retry): the chain must hold it once.
+    await t.hub.producer.publish(topic, [first, second, actionEvent(3)]);
+    await t.hub.producer.publish(topic, [second]);
+    const consumer = createAuditConsumer(
+      { dir: auditDir, topic, groupId: uniqueName('audit-g'), recordEvents: true },
+      { kafka: t.kafka, serde: t.hub.serde, keys },
+    );
+    await consumer.start();
+    await waitFor(
+      '3 recorded, 1 dropped',
+      () => consumer.status().recorded + consumer.status().dropped === 4,
+    );
+    await consumer.close();
+
+    const entries = (await readChains(auditDir)).get('0')!;
+    expect(entries.map((e) => [e.eventId, e.action])).toEqual([
+      [first.envelope.id, 'event.recorded'],
+      [second.envelope.id, 'event.recorded'],
+      [expect.any(String), expect.not.stringMatching(/^event\./)],
+    ]);
+    const subjectKeys = await openSubjectKeyFile(join(auditDir, 'subject-keys.json'), keys);
+    const body = decryptEntry('0', entries[1]!, keys, subjectKeys);
+    const details = 'body' in body ? body.body.details : {};
+    expect(details).toMatchObject({ type: 'tributary.mcp.ToolCancelled', subject: 'contact-2' });
+    expect(JSON.parse(details.data ?? '{}')).toMatchObject({ tool: 'tool-2' });
+    expect(JSON.stringify(entries)).not.toContain('tool-2');
+    expect(await verifyChain(createSegmentStore({ dir: auditDir }), keys)).toMatchObject({ ok: true });
+  });
 });
 
 describe('audit consumer: a chain that cannot be written', () => {
