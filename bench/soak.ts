@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../core/logger.ts';
@@ -17,7 +18,8 @@ import { machineInfo } from './support/machine.ts';
 
 /**
  * The soak (`npm run soak`): measure the ingest maximum of the connector loop for a while, then
- * hold 80 % of it for SOAK_SECONDS (default 600) while a platform consumer applies every event.
+ * hold 80 % of it for SOAK_SECONDS (default 600) while a platform consumer in a process of its own
+ * applies every event.
  * Samples memory and consumer lag every 10 s. Passes when no event is lost, heap and RSS stay
  * flat (last third of the run within SOAK_MEMORY_GROWTH, default 1.3x, of the first third) and
  * the lag stays under 10 s worth of events. Prints a tally line like the reliability suite.
@@ -38,6 +40,94 @@ interface Sample {
   rssMiB: number;
   heapMiB: number;
   lag: number;
+  consumerRssMiB: number;
+}
+
+interface ConsumerProcess {
+  readonly applied: number;
+  readonly rssMiB: number;
+  close(): Promise<void>;
+}
+
+/** Runs this file with `--consume <json>` as a child: a platform consumer that applies the soak topic. */
+async function startConsumerProcess(options: {
+  brokers: string[];
+  schemaLogTopic: string;
+  topic: string;
+  groupId: string;
+  capacity: number;
+}): Promise<ConsumerProcess> {
+  const child = spawn(process.execPath, [import.meta.filename, '--consume', JSON.stringify(options)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let applied = 0;
+  let rssMiB = 0;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { applied: number; rssMiB: number; ready?: boolean }) => {
+      applied = m.applied;
+      rssMiB = m.rssMiB;
+      if (m.ready) resolve();
+    });
+    void exited.then(() => reject(new Error('the soak consumer process exited before it was ready')));
+  });
+  await ready;
+  return {
+    get applied() {
+      return applied;
+    },
+    get rssMiB() {
+      return rssMiB;
+    },
+    async close() {
+      child.send('stop');
+      await exited;
+    },
+  };
+}
+
+/** The child side: consume, mark each order once in a bitmap, report every second. */
+async function consume(options: Parameters<typeof startConsumerProcess>[0]): Promise<void> {
+  const hub = await createHubContext({
+    env: { KAFKA_BROKERS: options.brokers.join(',') },
+    kafkaSettings: kafkaConfigSchema.parse({
+      brokers: options.brokers,
+      clientId: `${options.groupId}-consumer`,
+    }),
+    schemaLogTopic: options.schemaLogTopic,
+    logger: silentLogger(),
+  });
+  // A bitmap, not a set of ids: a growing set would itself grow the heap the soak is watching.
+  const seen = new Uint8Array(options.capacity);
+  let applied = 0;
+  const consumer = createEventConsumer({
+    kafka: hub.kafka,
+    serde: hub.serde,
+    groupId: options.groupId,
+    topics: [options.topic],
+    fromBeginning: false,
+    deadLetters: createDeadLetterWriter({ producer: hub.producer }),
+    idempotency: createMemoryIdempotencyStore({ capacity: 100_000 }),
+    concurrency: 3,
+    async handler(event) {
+      const index = Number(event.envelope.subject.slice(3));
+      if (index < options.capacity && seen[index] === 0) {
+        seen[index] = 1;
+        applied++;
+      }
+    },
+  });
+  await consumer.start();
+  const report = (ready = false) =>
+    process.send?.({ applied, rssMiB: mib(process.memoryUsage().rss), ready });
+  report(true);
+  const timer = setInterval(() => report(), 1000);
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  clearInterval(timer);
+  report();
+  await consumer.close();
+  await hub.close();
+  process.exit(0);
 }
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -52,6 +142,7 @@ interface SoakResult {
   lost: number;
   heapGrowth: number;
   rssGrowth: number;
+  consumerRssGrowth: number;
   maxLag: number;
   checks: Record<string, boolean>;
   samples: Sample[];
@@ -90,26 +181,15 @@ async function soak(): Promise<SoakResult> {
     // 2. The soak: paced pages, consumed and marked by order number in a bitmap (a set of ids
     // would itself grow the heap the soak is watching).
     const capacity = Math.ceil(target * seconds * 1.5) + PAGE;
-    const seen = new Uint8Array(capacity);
-    let appliedCount = 0;
-    const consumer = createEventConsumer({
-      kafka: hub.kafka,
-      serde: hub.serde,
+    // The applying side runs in a process of its own, as a consumer component does in production:
+    // sharing this thread would cap the rate at what one thread can both publish and apply.
+    const consumer = await startConsumerProcess({
+      brokers: broker.brokers,
+      schemaLogTopic: `_soak.schemas.${runId}`,
+      topic,
       groupId: `soak-${runId}`,
-      topics: [topic],
-      fromBeginning: false,
-      deadLetters: createDeadLetterWriter({ producer: hub.producer }),
-      idempotency: createMemoryIdempotencyStore({ capacity: 100_000 }),
-      concurrency: 3,
-      async handler(event) {
-        const index = Number(event.envelope.subject.slice(3));
-        if (index < capacity && seen[index] === 0) {
-          seen[index] = 1;
-          appliedCount++;
-        }
-      },
+      capacity,
     });
-    await consumer.start();
     const samples: Sample[] = [];
     const started = Date.now();
     let nextSample = started;
@@ -129,27 +209,30 @@ async function soak(): Promise<SoakResult> {
           at: Math.round((Date.now() - started) / 1000),
           rssMiB: mib(mem.rss),
           heapMiB: mib(mem.heapUsed),
-          lag: n - appliedCount,
+          lag: n - consumer.applied,
+          consumerRssMiB: consumer.rssMiB,
         });
         console.error(`soak: ${JSON.stringify(samples.at(-1))}`);
         nextSample += 10_000;
       }
     }
     const drainUntil = Date.now() + 60_000;
-    while (appliedCount < n && Date.now() < drainUntil) await sleep(200);
+    while (consumer.applied < n && Date.now() < drainUntil) await sleep(200);
     await consumer.close();
+    const applied = consumer.applied;
 
-    const lost = n - appliedCount;
+    const lost = n - applied;
     // Memory after the warm-up (the first quarter, at most a minute): its first third against its last.
     const warm = samples.filter((s) => s.at >= Math.min(60, seconds / 4));
     const third = Math.max(1, Math.floor(warm.length / 3));
-    const growth = (key: 'rssMiB' | 'heapMiB') =>
+    const growth = (key: 'rssMiB' | 'heapMiB' | 'consumerRssMiB') =>
       mean(warm.slice(-third).map((s) => s[key])) / mean(warm.slice(0, third).map((s) => s[key]));
     const maxLag = Math.max(0, ...samples.map((s) => s.lag));
     const checks = {
       noEventLost: lost === 0,
       heapFlat: growth('heapMiB') <= allowedGrowth,
       rssFlat: growth('rssMiB') <= allowedGrowth,
+      consumerRssFlat: growth('consumerRssMiB') <= allowedGrowth,
       lagBounded: maxLag <= target * 10,
       rateHeld: n >= target * seconds * 0.95,
     };
@@ -162,6 +245,7 @@ async function soak(): Promise<SoakResult> {
       lost,
       heapGrowth: Math.round(growth('heapMiB') * 100) / 100,
       rssGrowth: Math.round(growth('rssMiB') * 100) / 100,
+      consumerRssGrowth: Math.round(growth('consumerRssMiB') * 100) / 100,
       maxLag,
       checks,
     };
@@ -187,7 +271,7 @@ function soakLines(r: SoakResult): string[] {
     `- ${ok ? 'passed' : `**failed**: ${failed.join(', ')}`}`,
     `- ingest maximum of the connector loop (measured first, same run): ${r.maxRate} events/s; held ${r.heldRate} events/s for ${r.seconds} s (target ${r.targetRate}, 80 %)`,
     `- events sent ${r.sent}, events lost ${r.lost}; largest consumer lag ${r.maxLag} events (bound: 10 s worth, ${r.targetRate * 10})`,
-    `- memory after warm-up, last third / first third: heap ${r.heapGrowth}x, RSS ${r.rssGrowth}x (allowed ${allowedGrowth}x); RSS ${Math.min(...rss)}-${Math.max(...rss)} MiB, heap ${Math.min(...heap)}-${Math.max(...heap)} MiB over ${r.samples.length} samples`,
+    `- memory after warm-up, last third / first third: heap ${r.heapGrowth}x, RSS ${r.rssGrowth}x, consumer process RSS ${r.consumerRssGrowth}x (allowed ${allowedGrowth}x); RSS ${Math.min(...rss)}-${Math.max(...rss)} MiB, heap ${Math.min(...heap)}-${Math.max(...heap)} MiB over ${r.samples.length} samples`,
     `- soak tally: faults injected 0, inputs tried 0, events checked ${r.sent}, events lost ${r.lost}`,
   ];
 }
@@ -215,4 +299,6 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-process.exitCode = await main();
+const consumeAt = process.argv.indexOf('--consume');
+if (consumeAt >= 0) await consume(JSON.parse(process.argv[consumeAt + 1] ?? '{}'));
+else process.exitCode = await main();
