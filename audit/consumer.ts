@@ -76,7 +76,9 @@ const retryForever = { retries: 1_000_000, initialDelayMs: 200, maxDelayMs: 5_00
 /** Builds the audit consumer; `start()` refuses without keys (AUDIT_KEYS_MISSING) before touching Kafka. */
 export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsumerDeps): AuditConsumer {
   const config = auditConsumerConfigSchema.parse(input);
-  const logger = (deps.logger ?? silentLogger()).child({ component: 'audit' });
+  // A logger that names its component already (the hub's, `audit run`'s) must not get it twice.
+  const parent = deps.logger ?? silentLogger();
+  const logger = parent.bindings().component === undefined ? parent.child({ component: 'audit' }) : parent;
   const store =
     deps.store ??
     createSegmentStore({ dir: config.dir, fsync: config.fsync, segmentBytes: config.segmentBytes }, logger);

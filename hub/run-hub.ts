@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HubError, toHubError } from '../core/errors.ts';
-import { createLogger, type Logger } from '../core/logger.ts';
+import type { Logger } from '../core/logger.ts';
 import { createHubAdmin, type HubAdmin } from '../platform/admin.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { createHubContext, startTracing } from '../platform/index.ts';
@@ -16,7 +16,13 @@ import { withHostTools } from './host-tools.ts';
 import { createOpsServer, type OpsServer, type Readiness } from './http.ts';
 import { createHubMetrics } from './metrics.ts';
 import { type ComponentBeat, createHeartbeat, type Heartbeat } from './registry.ts';
-import { defaultDeclarations, hubVersion, prepareSections } from './run-support.ts';
+import {
+  defaultDeclarations,
+  hubVersion,
+  prepareSections,
+  processLoggers,
+  readinessOf,
+} from './run-support.ts';
 import { type HostedComponent, startComponents } from './supervisor.ts';
 
 /**
@@ -69,7 +75,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
   const env = options.env ?? process.env;
   const say = options.onProgress ?? (() => undefined);
   const instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  const logger = (options.logger ?? createLogger('hub')).child({ instanceId });
+  const { logger, loggerFor } = processLoggers('hub', instanceId, options.logger);
   const declarations = options.declarations ?? defaultDeclarations();
   const prefix = options.topicPrefix ?? '';
   const config = await loadHubConfig({
@@ -87,20 +93,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
   let closing: Promise<{ timedOut: boolean }> | undefined;
 
   const metrics = createHubMetrics({ instanceId, version, components: () => hosted });
-  const readiness = (): Readiness => {
-    const reasons: string[] = [];
-    for (const c of hosted) if (c.state() !== 'running') reasons.push(`component ${c.name} is ${c.state()}`);
-    if (hosted.length === 0) reasons.push('components are not started yet');
-    const ack = heartbeat?.lastAcknowledgedAt() ?? 0;
-    if (Date.now() - ack > 3 * config.heartbeatIntervalMs) {
-      reasons.push(
-        ack === 0
-          ? 'no heartbeat reached Kafka yet'
-          : `Kafka has not acknowledged a heartbeat for ${Date.now() - ack} ms`,
-      );
-    }
-    return { ready: reasons.length === 0, reasons };
-  };
+  const readiness = (): Readiness => readinessOf(hosted, heartbeat, config.heartbeatIntervalMs);
   const lastBeats = new Map<string, ComponentBeat>();
   let topologySvg: Promise<string> | undefined;
   const ops: OpsServer = createOpsServer({
@@ -196,6 +189,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       sections: prepared.sections,
       hub: context,
       logger,
+      loggerFor,
       metrics,
       say,
       cleanups,

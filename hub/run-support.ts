@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANCHOR_TOPIC } from '../audit/anchors.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
 import { projectRoot } from '../kit/paths.ts';
 import { ACTIONS_TOPIC } from '../platform/actions.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
@@ -8,11 +9,52 @@ import { hubDeclarations } from '../topology/declarations.ts';
 import type { HubConfig } from './config.ts';
 import type { DemoSystem } from './demo-systems.ts';
 import { embeddedAuditSection, embeddedBridgeSection, provideRedis } from './embedded.ts';
+import type { Readiness } from './http.ts';
+import type { Heartbeat } from './registry.ts';
+import type { HostedComponent } from './supervisor.ts';
 import { unknownKeys } from './zod-keys.ts';
 
 /** Every declared component of the hub (topology/declarations.ts). */
 export function defaultDeclarations(): readonly ComponentDeclaration[] {
   return hubDeclarations;
+}
+
+/**
+ * The loggers of a hub process: `logger` for its own lines (component `self`) and one per
+ * component with that component's name, each line carrying `instanceId`. A component logger is
+ * never a child of the process logger: pino would write `component` twice on its lines.
+ * A `given` logger (tests) should have no `component` of its own.
+ */
+export function processLoggers(
+  self: string,
+  instanceId: string,
+  given?: Logger,
+): { logger: Logger; loggerFor: (name: string) => Logger } {
+  return {
+    logger: (given ?? createLogger(self)).child({ instanceId }),
+    loggerFor: (name) =>
+      given ? given.child({ instanceId, component: name }) : createLogger(name).child({ instanceId }),
+  };
+}
+
+/** Ready when every component runs and Kafka acknowledged a heartbeat within three intervals. */
+export function readinessOf(
+  hosted: readonly HostedComponent[],
+  heartbeat: Heartbeat | undefined,
+  intervalMs: number,
+): Readiness {
+  const reasons: string[] = [];
+  for (const c of hosted) if (c.state() !== 'running') reasons.push(`component ${c.name} is ${c.state()}`);
+  if (hosted.length === 0) reasons.push('components are not started yet');
+  const ack = heartbeat?.lastAcknowledgedAt() ?? 0;
+  if (Date.now() - ack > 3 * intervalMs) {
+    reasons.push(
+      ack === 0
+        ? 'no heartbeat reached Kafka yet'
+        : `Kafka has not acknowledged a heartbeat for ${Date.now() - ack} ms`,
+    );
+  }
+  return { ready: reasons.length === 0, reasons };
 }
 
 let version: string | undefined;

@@ -29,6 +29,11 @@ export interface StartComponentsOptions {
   sections: Record<string, Record<string, unknown>>;
   hub: HubContext;
   logger: Logger;
+  /**
+   * The logger of one component. Default: a child of `logger` with `component`, which is only
+   * right when `logger` has no `component` of its own (pino would write the key twice).
+   */
+  loggerFor?: (name: string) => Logger;
   metrics: HubMetrics;
   say: (line: string) => void;
   /** Each started component's close() is pushed here, so shutdown runs in reverse order. */
@@ -53,6 +58,46 @@ async function lagOf(
   return total;
 }
 
+/**
+ * The hosted view of one component (state, status, heartbeat part) over getters, for the
+ * supervisor and for runners that start their components themselves (`connectors run`).
+ */
+export function hostedComponent(options: {
+  name: string;
+  state: () => ComponentState;
+  component: () => { status?: () => unknown } | undefined;
+  /** A group the component's status may omit (the audit's is only in its config). */
+  groupId?: string;
+}): HostedComponent {
+  const { name } = options;
+  const statusOf = () => options.component()?.status?.() ?? {};
+  return {
+    name,
+    state: options.state,
+    status: statusOf,
+    async beat(admin, metrics) {
+      let status: unknown = {};
+      try {
+        status = statusOf();
+      } catch (err) {
+        status = { statusError: toHubError(err).message };
+      }
+      const digest = digestStatus(status);
+      if (options.groupId && !digest.groupIds.includes(options.groupId))
+        digest.groupIds.push(options.groupId);
+      return {
+        name,
+        state: options.state(),
+        groups: digest.groupIds,
+        lag: await lagOf(name, digest.groupIds, admin, metrics),
+        deadLettered: digest.counters.deadLettered ?? null,
+        breakers: digest.breakers,
+        statusJson: JSON.stringify(status),
+      };
+    },
+  };
+}
+
 /** Starts the enabled components; on failure closes the ones it started and throws HUB_COMPONENT_FAILED. */
 export async function startComponents(options: StartComponentsOptions): Promise<HostedComponent[]> {
   const hosted: HostedComponent[] = [];
@@ -60,38 +105,18 @@ export async function startComponents(options: StartComponentsOptions): Promise<
   for (const name of options.enabled) {
     const declaration = byName.get(name) as ComponentDeclaration;
     const config = validateSection(declaration, options.sections[name] ?? {});
-    const logger = options.logger.child({ component: name });
+    const logger = options.loggerFor?.(name) ?? options.logger.child({ component: name });
     // `kafka` is today's name of the HubContext in deps; `hub` is tomorrow's. Both are harmless.
     const deps: ComponentDeps = { logger, hub: options.hub };
     let state: ComponentState = 'starting';
     let component: Component | undefined;
-    const entry: HostedComponent = {
+    const configured = (config as { groupId?: unknown } | undefined)?.groupId;
+    const entry = hostedComponent({
       name,
       state: () => state,
-      status: () => component?.status?.() ?? {},
-      async beat(admin, metrics) {
-        let status: unknown = {};
-        try {
-          status = component?.status?.() ?? {};
-        } catch (err) {
-          status = { statusError: toHubError(err).message };
-        }
-        const digest = digestStatus(status);
-        // A component whose status omits its group (the audit) still has it in its config.
-        const configured = (config as { groupId?: unknown } | undefined)?.groupId;
-        if (typeof configured === 'string' && !digest.groupIds.includes(configured))
-          digest.groupIds.push(configured);
-        return {
-          name,
-          state,
-          groups: digest.groupIds,
-          lag: await lagOf(name, digest.groupIds, admin, metrics),
-          deadLettered: digest.counters.deadLettered ?? null,
-          breakers: digest.breakers,
-          statusJson: JSON.stringify(status),
-        };
-      },
-    };
+      component: () => component,
+      ...(typeof configured === 'string' ? { groupId: configured } : {}),
+    });
     hosted.push(entry);
     options.say(`starting ${name}`);
     const began = performance.now();

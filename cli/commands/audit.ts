@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ANCHOR_TOPIC, readAnchors } from '../../audit/anchors.ts';
-import { createAuditConsumer } from '../../audit/consumer.ts';
+import { type AuditConsumer, type AuditConsumerConfig, createAuditConsumer } from '../../audit/consumer.ts';
+import { auditDeclaration } from '../../audit/declaration.ts';
 import {
   type AuditKeyRing,
+  assertCanWrite,
   createKeyFile,
   generateAuditKeyFile,
   loadAuditKeyFile,
@@ -19,7 +21,8 @@ import { readAuditEntries } from '../../audit/show.ts';
 import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
 import { verifyChain } from '../../audit/verify.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
-import { createLogger } from '../../core/logger.ts';
+import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
+import type { ComponentDeclaration, ComponentDeps } from '../../platform/declaration.ts';
 import {
   ACTIONS_TOPIC,
   createHubContext,
@@ -80,30 +83,48 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
     .description('Run the audit consumer: record hub.actions into the chains until Ctrl-C')
     .option('--topic <topic>', 'action topic', ACTIONS_TOPIC)
     .option('--group <group>', 'consumer group', 'tributary.audit')
-    .action(async (opts: DirOpts & { topic: string; group: string }) => {
+    .option(
+      '--metrics-port <port>',
+      'health/readiness/metrics port (TRIBUTARY_METRICS_PORT; default 0, a free one)',
+    )
+    .action(async (opts: DirOpts & { topic: string; group: string; metricsPort?: string }) => {
       const keys = await keysOf(opts);
-      const logger = createLogger('audit');
-      const hub = await createHubContext({ env, logger });
+      assertCanWrite(keys); // refused before anything touches Kafka
       const dir = dirOf(opts);
-      const consumer = createAuditConsumer(
-        { dir, topic: opts.topic, groupId: opts.group },
-        { kafka: hub.kafka, serde: hub.serde, producer: hub.producer, logger, keys },
-      );
-      try {
-        await consumer.start();
-        if (keys.development) writeErr('audit: WARNING: running with a DEVELOPMENT key file\n');
-        writeErr(`audit: recording ${opts.topic} into ${dir} (Ctrl-C to stop)\n`);
-        const stopped = await Promise.race([
-          (options.stopSignal ?? untilSignal)().then(() => null),
-          consumer.failed(),
-        ]);
-        if (stopped) throw stopped;
-      } finally {
-        await consumer.close();
-        await hub.close();
-      }
-      const s = consumer.status();
-      writeErr(`audit: stopped after recording ${s.recorded} actions\n`);
+      let consumer: AuditConsumer | undefined;
+      // The declared audit component, over the keys this command loaded (key file default included).
+      const declaration = {
+        ...auditDeclaration,
+        create: (config: AuditConsumerConfig, deps: ComponentDeps) => {
+          consumer = createAuditConsumer(config, {
+            kafka: deps.hub.kafka,
+            serde: deps.hub.serde,
+            producer: deps.hub.producer,
+            ...(deps.logger ? { logger: deps.logger } : {}),
+            keys,
+          });
+          return consumer;
+        },
+      } as unknown as ComponentDeclaration;
+      await serveStandalone({
+        name: 'audit',
+        env,
+        declarations: [declaration],
+        sections: { audit: { dir, topic: opts.topic, groupId: opts.group } },
+        http: standaloneHttp(env, opts.metricsPort),
+        say: (line) => writeErr(`tributary: ${line}\n`),
+        onReady: () => {
+          if (keys.development) writeErr('audit: WARNING: running with a DEVELOPMENT key file\n');
+          writeErr(`audit: recording ${opts.topic} into ${dir} (Ctrl-C to stop)\n`);
+        },
+        // Stops on a signal, or with the error that stopped the consumer.
+        until: () =>
+          Promise.race([
+            (options.stopSignal ?? untilSignal)().then(() => 'stop'),
+            (consumer as AuditConsumer).failed(),
+          ]),
+      });
+      writeErr(`audit: stopped after recording ${consumer?.status().recorded ?? 0} actions\n`);
     });
 
   withDir(group.command('verify'))

@@ -6,10 +6,13 @@ import {
   createSourceOffsetStore,
   findConnector,
   parseResetTarget,
+  type RunningConnector,
   readConnectorsConfig,
   runConnectors,
 } from '../../connectors/index.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
+import { type HostContext, serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
+import { type ComponentState, type HostedComponent, hostedComponent } from '../../hub/supervisor.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
 
@@ -67,24 +70,25 @@ export function registerConnectorsCommands(program: Command, options: Connectors
     .argument('<name...>', 'connectors to run: erp, crm, hr')
     .option('-c, --config <file>', 'YAML or JSON file with one section per connector')
     .option('--once', 'sync every source stream once, then exit')
-    .action(async (names: string[], opts: { config?: string; once?: boolean }) => {
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        await runConnectors(names, {
-          env,
-          signal: stop.signal,
-          ...(opts.config ? { configFile: opts.config } : {}),
-          ...(opts.once ? { once: true } : {}),
-          onStarted: (cs) =>
-            write(`running: ${cs.map((c) => String(c.status().name)).join(', ')} (Ctrl-C stops)\n`),
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+    .option(
+      '--metrics-port <port>',
+      'health/readiness/metrics port (TRIBUTARY_METRICS_PORT; default 0, a free one)',
+    )
+    .action(async (names: string[], opts: { config?: string; once?: boolean; metricsPort?: string }) => {
+      const configFile = opts.config ? { configFile: opts.config } : {};
+      if (opts.once) {
+        await runConnectors(names, { env, once: true, ...configFile });
+        return;
       }
+      names.forEach(findConnector); // an unknown name is a usage error before anything starts
+      await serveStandalone({
+        name: 'connectors',
+        env,
+        http: standaloneHttp(env, opts.metricsPort),
+        say: (line) => void process.stderr.write(`tributary: ${line}\n`),
+        host: (context) => hostConnectors(names, env, configFile, context),
+        onReady: (p) => write(`running: ${p.components.map((c) => c.name).join(', ')} (Ctrl-C stops)\n`),
+      });
     });
 
   group
@@ -211,4 +215,54 @@ export function registerConnectorsCommands(program: Command, options: Connectors
         await store.close();
       });
     });
+}
+
+/**
+ * Starts the connectors as `connectors run` always has (backoff while Kafka is not ready,
+ * pause/resume from the control topic) inside a standalone process, one hosted component each.
+ */
+async function hostConnectors(
+  names: string[],
+  env: NodeJS.ProcessEnv,
+  configFile: { configFile?: string },
+  context: HostContext,
+): Promise<HostedComponent[]> {
+  const stop = new AbortController();
+  let state: ComponentState = 'starting';
+  let started!: (connectors: RunningConnector[]) => void;
+  const ready = new Promise<RunningConnector[]>((done) => {
+    started = done;
+  });
+  const run = runConnectors(names, {
+    env,
+    hub: context.hub,
+    logger: context.loggerFor('connectors'),
+    signal: stop.signal,
+    ...configFile,
+    onStarted: (connectors) => started(connectors),
+  });
+  context.cleanups.push({
+    what: 'connectors',
+    async run() {
+      state = 'stopping';
+      stop.abort();
+      try {
+        await run;
+        state = 'stopped';
+      } catch (err) {
+        state = 'failed';
+        throw err;
+      }
+    },
+  });
+  const connectors = await Promise.race([
+    ready,
+    run.then(() => {
+      throw new HubError('HUB_COMPONENT_FAILED', 'the connectors stopped before they started');
+    }),
+  ]);
+  state = 'running';
+  return connectors.map((c) =>
+    hostedComponent({ name: String(c.status().name), state: () => state, component: () => c }),
+  );
 }

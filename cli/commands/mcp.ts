@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
+import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
 import { tributaryHome } from '../../kit/paths.ts';
 import { createRedisKit } from '../../kit/redis.ts';
 import {
@@ -17,6 +18,7 @@ import {
   hubTools,
   loadOrCreateSigningKey,
   loadPolicy,
+  type McpBridge,
   type Policy,
   progressTopicsOf,
   resultTopicsOf,
@@ -24,6 +26,7 @@ import {
   toolsFromDeclarations,
   upsertLocalUser,
 } from '../../mcp-bridge/index.ts';
+import type { ComponentDeclaration, ComponentDeps } from '../../platform/declaration.ts';
 import { createActionEmitter, createHubContext } from '../../platform/index.ts';
 
 /**
@@ -114,13 +117,6 @@ async function hostToolsFrom(env: NodeJS.ProcessEnv, connectorsConfigFile: strin
   };
 }
 
-async function waitForSignal(): Promise<void> {
-  await new Promise<void>((done) => {
-    process.once('SIGINT', () => done());
-    process.once('SIGTERM', () => done());
-  });
-}
-
 /** Registers `tributary mcp serve | users add | token`. */
 export function registerMcpCommands(program: Command, options: McpCommandOptions = {}): void {
   const env = options.env ?? process.env;
@@ -143,6 +139,10 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
       '-c, --connectors-config <file>',
       'connectors config, for connectors.status (group ids, offsets topic)',
     )
+    .option(
+      '--metrics-port <port>',
+      'HTTP mode: health/readiness/metrics port (TRIBUTARY_METRICS_PORT; default 0, a free one)',
+    )
     .action(
       async (opts: {
         stdio?: boolean;
@@ -151,9 +151,11 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
         operator?: string;
         roles: string;
         connectorsConfig?: string;
+        metricsPort?: string;
       }) => {
-        const logger = createLogger('mcp-bridge');
         const port = parsePort(opts.port, 7300);
+        if (!opts.stdio) return await serveHttpBridge(env, { ...opts, port }, say);
+        const logger = createLogger('mcp-bridge');
         const hub = await createHubContext({ env, logger });
         const { hubDeclarations } = await import('../../topology/declarations.ts');
         const { buildHubTopology } = await import('../../topology/hub-topology.ts');
@@ -162,67 +164,42 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
         const { hubHostTools } = await import('../../topology/hub-tools/index.ts');
         const extraTools = hubHostTools({ hub, ...(await hostToolsFrom(env, opts.connectorsConfig)) });
         try {
-          if (opts.stdio) {
-            const policy = await policyFrom(env);
-            const emitter = createActionEmitter({ producer: hub.producer, source: 'mcp-bridge' });
-            const router = createReplyRouter({
-              kafka: hub.kafka,
-              serde: hub.serde,
-              producer: hub.producer,
-              resultTopics: resultTopicsOf(declarations),
-              progressTopics: progressTopicsOf(declarations),
-              logger,
-            });
-            await router.start();
-            const topicSchemas = new Map(
-              declarations.flatMap((d) => d.topics.map((t) => [t.name, t.valueSchema] as const)),
-            );
-            const kafkaTools = createKafkaHubTools(hub, topicSchemas);
-            const tools = [
-              ...hubTools,
-              ...kafkaTools.tools,
-              ...extraTools,
-              ...toolsFromDeclarations(declarations, hub.catalog, router.runCommand),
-            ];
-            const name = opts.operator ?? env.USER ?? 'operator';
-            const stdio = await serveStdio(
-              { name, roles: parseList(opts.roles) },
-              {
-                tools,
-                policy,
-                logger,
-                emitAction: (action) => emitter.emit(action),
-                resources: { catalog: hub.catalog, topology },
-              },
-            );
-            await new Promise<void>((done) => process.stdin.once('end', () => done()));
-            await stdio.close();
-            await router.close();
-            await kafkaTools.close();
-            return;
-          }
-          const { redis, stop } = await redisFrom(env, say);
-          const files = paths(env);
-          const bridge = createMcpBridge(
+          const policy = await policyFrom(env);
+          const emitter = createActionEmitter({ producer: hub.producer, source: 'mcp-bridge' });
+          const router = createReplyRouter({
+            kafka: hub.kafka,
+            serde: hub.serde,
+            producer: hub.producer,
+            resultTopics: resultTopicsOf(declarations),
+            progressTopics: progressTopicsOf(declarations),
+            logger,
+          });
+          await router.start();
+          const topicSchemas = new Map(
+            declarations.flatMap((d) => d.topics.map((t) => [t.name, t.valueSchema] as const)),
+          );
+          const kafkaTools = createKafkaHubTools(hub, topicSchemas);
+          const tools = [
+            ...hubTools,
+            ...kafkaTools.tools,
+            ...extraTools,
+            ...toolsFromDeclarations(declarations, hub.catalog, router.runCommand),
+          ];
+          const name = opts.operator ?? env.USER ?? 'operator';
+          const stdio = await serveStdio(
+            { name, roles: parseList(opts.roles) },
             {
-              port,
-              host: opts.host,
-              ...(env.TRIBUTARY_MCP_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_MCP_PUBLIC_URL } : {}),
-              ...(env.LDAP_URL ? { ldap: ldapFrom(env) } : {}),
-              ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
-              usersFile: files.users,
-              signingKeyFile: files.key,
+              tools,
+              policy,
+              logger,
+              emitAction: (action) => emitter.emit(action),
+              resources: { catalog: hub.catalog, topology },
             },
-            { hub, declarations, logger, redis, topology, extraTools },
           );
-          const { resourceUrl } = await bridge.start();
-          say(
-            `MCP bridge at ${resourceUrl} with ${bridge.tools().length} tools (login: POST /auth/login); Ctrl-C stops it`,
-          );
-          await waitForSignal();
-          await bridge.close();
-          redis.disconnect();
-          await stop();
+          await new Promise<void>((done) => process.stdin.once('end', () => done()));
+          await stdio.close();
+          await router.close();
+          await kafkaTools.close();
         } finally {
           await hub.close();
         }
@@ -291,4 +268,73 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
+}
+
+/**
+ * `mcp serve` over HTTP: the bridge component in a standalone process (registry heartbeat,
+ * health, metrics, tracing, bounded graceful shutdown), with a local redis-server unless REDIS_URL.
+ */
+async function serveHttpBridge(
+  env: NodeJS.ProcessEnv,
+  opts: { port: number; host: string; connectorsConfig?: string; metricsPort?: string },
+  say: (text: string) => void,
+): Promise<void> {
+  const { hubDeclarations } = await import('../../topology/declarations.ts');
+  const { buildHubTopology } = await import('../../topology/hub-topology.ts');
+  const { hubHostTools } = await import('../../topology/hub-tools/index.ts');
+  const declarations = hubDeclarations.filter((d) => d.name !== 'mcp-bridge');
+  const own = hubDeclarations.find((d) => d.name === 'mcp-bridge') as ComponentDeclaration;
+  const hostTools = await hostToolsFrom(env, opts.connectorsConfig);
+  const http = standaloneHttp(env, opts.metricsPort);
+  const { redis, stop } = await redisFrom(env, say);
+  const files = paths(env);
+  let bridge: McpBridge | undefined;
+  // The declared bridge component over this command's Redis, files and host tools.
+  const declaration: ComponentDeclaration = {
+    ...own,
+    create: (_config: unknown, deps: ComponentDeps) => {
+      const created = createMcpBridge(
+        {
+          port: opts.port,
+          host: opts.host,
+          ...(env.TRIBUTARY_MCP_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_MCP_PUBLIC_URL } : {}),
+          ...(env.LDAP_URL ? { ldap: ldapFrom(env) } : {}),
+          ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
+          usersFile: files.users,
+          signingKeyFile: files.key,
+        },
+        {
+          hub: deps.hub,
+          declarations,
+          logger: deps.logger ?? createLogger('mcp-bridge'),
+          redis,
+          topology: () => buildHubTopology(),
+          extraTools: hubHostTools({ hub: deps.hub, ...hostTools }),
+        },
+      );
+      bridge = created;
+      return {
+        start: async () => void (await created.start()),
+        close: () => created.close(),
+        status: () => created.status(),
+      };
+    },
+  };
+  try {
+    await serveStandalone({
+      name: 'mcp-bridge',
+      env,
+      declarations: [declaration],
+      sections: { 'mcp-bridge': {} },
+      http,
+      say,
+      onReady: () =>
+        say(
+          `MCP bridge at ${String(bridge?.status().resourceUrl)} with ${bridge?.tools().length ?? 0} tools (login: POST /auth/login); Ctrl-C stops it`,
+        ),
+    });
+  } finally {
+    redis.disconnect();
+    await stop();
+  }
 }

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { HubError, UsageError } from '../../core/errors.ts';
-import { createLogger } from '../../core/logger.ts';
-import { createHubContext } from '../../platform/index.ts';
+import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
+import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import { type ProcessorName, processorDeclarations } from '../../processors/index.ts';
 
 /** What tests may swap; the CLI itself uses the process environment and stdout. */
@@ -15,18 +15,6 @@ export interface ProcessorsCommandOptions {
 }
 
 const names = Object.keys(processorDeclarations) as ProcessorName[];
-
-function untilSignal(): Promise<void> {
-  return new Promise((done) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      done();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
 
 async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
@@ -78,39 +66,45 @@ export function registerProcessorsCommands(program: Command, options: Processors
     .option('--config <file>', 'YAML or JSON config (see the declaration for fields and defaults)')
     .option('--provider <provider>', 'default provider: offline | openai (image, audio, speech)')
     .option('--concurrency <n>', 'jobs running at the same time', (v) => Number.parseInt(v, 10))
-    .action(async (name: string, opts: { config?: string; provider?: string; concurrency?: number }) => {
-      if (!names.includes(name as ProcessorName)) {
-        throw new UsageError(`unknown processor "${name}"`, `choose one of ${names.join(', ')}`);
-      }
-      const declaration = processorDeclarations[name as ProcessorName];
-      const raw = (opts.config ? await readConfigFile(opts.config) : {}) as Record<string, unknown>;
-      if (opts.provider) raw.provider = opts.provider;
-      if (opts.concurrency !== undefined) {
-        if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
-          throw new UsageError('--concurrency must be a positive integer');
+    .option(
+      '--metrics-port <port>',
+      'health/readiness/metrics port (TRIBUTARY_METRICS_PORT; default 0, a free one)',
+    )
+    .action(
+      async (
+        name: string,
+        opts: { config?: string; provider?: string; concurrency?: number; metricsPort?: string },
+      ) => {
+        if (!names.includes(name as ProcessorName)) {
+          throw new UsageError(`unknown processor "${name}"`, `choose one of ${names.join(', ')}`);
         }
-        raw.runner = { ...(raw.runner as object | undefined), maxConcurrent: opts.concurrency };
-      }
-      const parsed = declaration.config.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(
-          `invalid ${name} processor config at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-          'see `tributary processors list` and the declaration for the fields',
-        );
-      }
-      const logger = createLogger(declaration.name);
-      const hub = await createHubContext({ env, logger });
-      let component: ReturnType<typeof declaration.create> | undefined;
-      try {
-        // biome-ignore lint/suspicious/noExplicitAny: the config was parsed by this declaration's own schema.
-        component = declaration.create(parsed.data as any, { logger, hub });
-        await component.start();
-        write(`${declaration.name} running; Ctrl-C stops it\n`);
-        await (options.stopSignal ?? untilSignal)();
-      } finally {
-        await component?.close();
-        await hub.close();
-      }
-    });
+        const declaration = processorDeclarations[name as ProcessorName];
+        const raw = (opts.config ? await readConfigFile(opts.config) : {}) as Record<string, unknown>;
+        if (opts.provider) raw.provider = opts.provider;
+        if (opts.concurrency !== undefined) {
+          if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
+            throw new UsageError('--concurrency must be a positive integer');
+          }
+          raw.runner = { ...(raw.runner as object | undefined), maxConcurrent: opts.concurrency };
+        }
+        const parsed = declaration.config.safeParse(raw);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new UsageError(
+            `invalid ${name} processor config at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+            'see `tributary processors list` and the declaration for the fields',
+          );
+        }
+        await serveStandalone({
+          name: declaration.name,
+          env,
+          declarations: [declaration as unknown as ComponentDeclaration],
+          sections: { [declaration.name]: raw },
+          http: standaloneHttp(env, opts.metricsPort),
+          say: (line) => void process.stderr.write(`tributary: ${line}\n`),
+          ...(options.stopSignal ? { until: options.stopSignal } : {}),
+          onReady: () => write(`${declaration.name} running; Ctrl-C stops it\n`),
+        });
+      },
+    );
 }
