@@ -117,10 +117,19 @@ export function createMcpBridge(
   let redis: Redis | undefined;
   let tools: BridgeTool[] = [];
   let kafkaTools: KafkaHubTools | undefined;
+  let bound: { url: string; resourceUrl: string; listening: string } | undefined;
 
   return {
     tools: () => tools,
-    status: () => ({ tools: tools.length, pendingCalls: router?.pending() ?? 0 }),
+    // As bound by start() (port 0 resolved), null until started: `listening` is the socket's
+    // address, `url` and `resourceUrl` what clients use (the public URL when one is configured).
+    status: () => ({
+      tools: tools.length,
+      pendingCalls: router?.pending() ?? 0,
+      url: bound?.url ?? null,
+      resourceUrl: bound?.resourceUrl ?? null,
+      listening: bound?.listening ?? null,
+    }),
     async start() {
       if (http) return await http.start();
       const url = config.redisUrl;
@@ -175,11 +184,16 @@ export function createMcpBridge(
         logger: deps.logger,
         resources: { catalog: deps.hub.catalog, ...(deps.topology ? { topology: deps.topology } : {}) },
       });
-      return await http.start();
+      const started = await http.start();
+      const address = http.address();
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      bound = { ...started, listening: `http://${host}:${address.port}` };
+      return started;
     },
     async close() {
       await http?.close();
       http = undefined;
+      bound = undefined;
       await router?.close();
       router = undefined;
       await kafkaTools?.close();
