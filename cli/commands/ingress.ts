@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
-import { createIngress, ingressOpenApi, ingressTypesOf } from '../../ingress/index.ts';
+import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
+import { createIngress, type Ingress, ingressOpenApi, ingressTypesOf } from '../../ingress/index.ts';
 import { tributaryHome } from '../../kit/paths.ts';
 import { createRedisKit } from '../../kit/redis.ts';
-import { createHubContext } from '../../platform/index.ts';
+import type { ComponentDeclaration, ComponentDeps } from '../../platform/declaration.ts';
 import { loadCatalog } from '../../schemas/index.ts';
 import { createSessionStore, createTokenService, loadOrCreateSigningKey } from '../../security/index.ts';
 
@@ -65,6 +66,14 @@ async function declarationsOfHub() {
   return hubDeclarations.filter((d) => d.name !== 'ingress');
 }
 
+function ldapFrom(env: NodeJS.ProcessEnv) {
+  return {
+    url: env.LDAP_URL ?? '',
+    ...(env.LDAP_USER_DN_TEMPLATE ? { userDnTemplate: env.LDAP_USER_DN_TEMPLATE } : {}),
+    ...(env.LDAP_GROUPS_BASE_DN ? { groupsBaseDn: env.LDAP_GROUPS_BASE_DN } : {}),
+  };
+}
+
 function stopped(signal: AbortSignal | undefined): Promise<void> {
   return new Promise<void>((done) => {
     if (signal) {
@@ -92,11 +101,13 @@ export function registerIngressCommands(program: Command, options: IngressComman
     .description('Run the ingress: bearer JWTs from POST /auth/login, OpenAPI at /openapi.json')
     .option('--port <port>', 'HTTP port (0 picks a free one)', '7400')
     .option('--host <host>', 'HTTP interface', '127.0.0.1')
-    .action(async (opts: { port?: string; host: string }) => {
+    .option(
+      '--metrics-port <port>',
+      'health/readiness/metrics port (TRIBUTARY_METRICS_PORT; default 0, a free one)',
+    )
+    .action(async (opts: { port?: string; host: string; metricsPort?: string }) => {
       const port = parsePort(opts.port, 7400);
       const maxBodyBytes = parsePositive('TRIBUTARY_INGRESS_MAX_BODY', env.TRIBUTARY_INGRESS_MAX_BODY);
-      const logger = createLogger('ingress');
-      const hub = await createHubContext({ env, logger });
       let redis: Redis;
       let stopRedis = async () => {};
       if (env.REDIS_URL) {
@@ -109,39 +120,57 @@ export function registerIngressCommands(program: Command, options: IngressComman
         stopRedis = () => kit.stop();
       }
       const files = paths(env);
-      const ingress = createIngress(
-        {
-          port,
-          host: opts.host,
-          ...(env.TRIBUTARY_INGRESS_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_INGRESS_PUBLIC_URL } : {}),
-          ...(maxBodyBytes ? { maxBodyBytes } : {}),
-          ...(env.LDAP_URL
-            ? {
-                ldap: {
-                  url: env.LDAP_URL,
-                  ...(env.LDAP_USER_DN_TEMPLATE ? { userDnTemplate: env.LDAP_USER_DN_TEMPLATE } : {}),
-                  ...(env.LDAP_GROUPS_BASE_DN ? { groupsBaseDn: env.LDAP_GROUPS_BASE_DN } : {}),
-                },
-              }
-            : {}),
-          ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
-          usersFile: files.users,
-          signingKeyFile: files.key,
+      const { hubDeclarations } = await import('../../topology/declarations.ts');
+      const own = hubDeclarations.find((d) => d.name === 'ingress') as ComponentDeclaration;
+      const declarations = await declarationsOfHub();
+      let ingress: Ingress | undefined;
+      let url = '';
+      // The declared ingress component over this command's Redis, files and settings.
+      const declaration: ComponentDeclaration = {
+        ...own,
+        create: (_config: unknown, deps: ComponentDeps) => {
+          const created = createIngress(
+            {
+              port,
+              host: opts.host,
+              ...(env.TRIBUTARY_INGRESS_PUBLIC_URL ? { publicUrl: env.TRIBUTARY_INGRESS_PUBLIC_URL } : {}),
+              ...(maxBodyBytes ? { maxBodyBytes } : {}),
+              ...(env.LDAP_URL ? { ldap: ldapFrom(env) } : {}),
+              ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
+              usersFile: files.users,
+              signingKeyFile: files.key,
+            },
+            { hub: deps.hub, declarations, logger: deps.logger ?? createLogger('ingress'), redis },
+          );
+          ingress = created;
+          return {
+            start: async () => {
+              url = (await created.start()).url;
+            },
+            close: () => created.close(),
+            status: () => ({ ...created.status(), url: url || null }),
+          };
         },
-        { hub, declarations: await declarationsOfHub(), logger, redis },
-      );
+      };
       try {
-        const { url } = await ingress.start();
-        say(
-          `HTTP ingress at ${url} accepting ${ingress.types().length} event types (OpenAPI: ${url}/openapi.json); Ctrl-C stops it`,
-        );
-        options.onListening?.(url);
-        await stopped(options.stopSignal);
+        await serveStandalone({
+          name: 'ingress',
+          env,
+          declarations: [declaration],
+          sections: { ingress: {} },
+          http: standaloneHttp(env, opts.metricsPort),
+          say,
+          ...(options.stopSignal ? { until: () => stopped(options.stopSignal) } : {}),
+          onReady: () => {
+            say(
+              `HTTP ingress at ${url} accepting ${ingress?.types().length ?? 0} event types (OpenAPI: ${url}/openapi.json); Ctrl-C stops it`,
+            );
+            options.onListening?.(url);
+          },
+        });
       } finally {
-        await ingress.close();
         redis.disconnect();
         await stopRedis();
-        await hub.close();
       }
     });
 
