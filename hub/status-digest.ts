@@ -35,9 +35,12 @@ const breakerStates = new Set<string>(['closed', 'halfOpen', 'open']);
 export function digestStatus(status: unknown): StatusDigest {
   const digest: StatusDigest = { counters: {}, breakers: {}, groupIds: [], numbers: {} };
   const counterNames = new Set<string>(wellKnownCounters);
-  const walk = (value: unknown, path: string[], depth: number): void => {
+  // Inside arrays (a connector's endpoints) only breakers are taken, named by the element's
+  // name or url: numbers of list entries would be unbounded series and double counts.
+  const walk = (value: unknown, path: string[], depth: number, inList = false): void => {
     if (depth > 6 || value === null || value === undefined) return;
     const key = path[path.length - 1] ?? '';
+    if (inList && typeof value !== 'object' && !/breaker/i.test(key)) return;
     if (typeof value === 'number' && Number.isFinite(value)) {
       digest.numbers[path.join('.')] = value;
       if (counterNames.has(key)) digest.counters[key] = (digest.counters[key] ?? 0) + value;
@@ -49,9 +52,22 @@ export function digestStatus(status: unknown): StatusDigest {
       if (key === 'groupId' && !digest.groupIds.includes(value)) digest.groupIds.push(value);
       return;
     }
-    if (Array.isArray(value)) return;
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        const named = item as { name?: unknown; url?: unknown } | null;
+        const label =
+          typeof named?.name === 'string'
+            ? named.name
+            : typeof named?.url === 'string'
+              ? named.url
+              : String(i);
+        walk(item, [...path, label], depth + 1, true);
+      });
+      return;
+    }
     if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, [...path, k], depth + 1);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>))
+        walk(v, [...path, k], depth + 1, inList);
     }
   };
   walk(status, [], 0);
