@@ -128,7 +128,7 @@ export function registerIngressCommands(program: Command, options: IngressComman
       // The declared ingress component over this command's Redis, files and settings.
       const declaration: ComponentDeclaration = {
         ...own,
-        create: (_config: unknown, deps: ComponentDeps) => {
+        create: (config: { topicPrefix?: string }, deps: ComponentDeps) => {
           const created = createIngress(
             {
               port,
@@ -139,6 +139,7 @@ export function registerIngressCommands(program: Command, options: IngressComman
               ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
               usersFile: files.users,
               signingKeyFile: files.key,
+              ...(config.topicPrefix ? { topicPrefix: config.topicPrefix } : {}),
             },
             { hub: deps.hub, declarations, logger: deps.logger ?? createLogger('ingress'), redis },
           );

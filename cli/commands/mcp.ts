@@ -292,7 +292,7 @@ async function serveHttpBridge(
   // The declared bridge component over this command's Redis, files and host tools.
   const declaration: ComponentDeclaration = {
     ...own,
-    create: (_config: unknown, deps: ComponentDeps) => {
+    create: (config: { topicPrefix?: string }, deps: ComponentDeps) => {
       const created = createMcpBridge(
         {
           port: opts.port,
@@ -302,6 +302,7 @@ async function serveHttpBridge(
           ...(env.TRIBUTARY_MCP_POLICY ? { policyFile: env.TRIBUTARY_MCP_POLICY } : {}),
           usersFile: files.users,
           signingKeyFile: files.key,
+          ...(config.topicPrefix ? { topicPrefix: config.topicPrefix } : {}),
         },
         {
           hub: deps.hub,
