@@ -225,7 +225,8 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       ...(prepared.mcpUrl
         ? {
             mcp: {
-              url: prepared.mcpUrl,
+              // Where the bridge bound (a port 0 resolved), else what its section says.
+              url: boundUrl(hosted, 'mcp-bridge', 'resourceUrl') ?? prepared.mcpUrl,
               token: prepared.mcpToken ?? '',
             },
           }
@@ -266,6 +267,13 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
     await unwind();
     throw toHubError(err, 'HUB_START');
   }
+}
+
+/** A URL a running component reports in its status (`resourceUrl` of the bridge), if any. */
+function boundUrl(hosted: readonly HostedComponent[], name: string, field: string): string | undefined {
+  const status = hosted.find((c) => c.name === name)?.status() as Record<string, unknown> | undefined;
+  const value = status?.[field];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The "where to connect" block printed once the hub is ready. */
