@@ -14,6 +14,7 @@ import { toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { annotateActiveSpan } from '../platform/index.ts';
 import type { BridgeIdentity, EmitAction, Policy, RateLimiter } from '../security/index.ts';
+import { idempotencyKeyOf } from './call-id.ts';
 import type { CallRegistry } from './cancellations.ts';
 import { type BridgeResources, registerBridgeResources } from './resources.ts';
 import type { BridgeTaskStore } from './task-store.ts';
@@ -136,6 +137,7 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
       await audit('failed', { reason: 'invalid-arguments' });
       throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for ${name}: ${check.errorMessage}`);
     }
+    const idempotencyKey = idempotencyKeyOf(request.params._meta, extra.requestInfo?.headers);
     const progressToken = request.params._meta?.progressToken;
     const taskStore = request.params.task ? deps.taskStore : undefined;
     let taskId: string | undefined;
@@ -151,6 +153,7 @@ export function createBridgeMcpServer(identity: BridgeIdentity, deps: BridgeServ
       identity,
       signal: cancelled.signal,
       correlationId,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
       async progress(progress, total, message) {
         // A task's client polls instead of listening: progress becomes the task's status message.
         if (taskStore && taskId) {

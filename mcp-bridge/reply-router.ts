@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HubError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
+import { createHubAdmin } from '../platform/admin.ts';
 import {
   createDeadLetterWriter,
   createEventConsumer,
@@ -9,6 +10,7 @@ import {
   type KafkaClient,
 } from '../platform/index.ts';
 import { type HubEvent, newEnvelope, type Serde } from '../schemas/index.ts';
+import { commandIdFor } from './call-id.ts';
 import type { ToolCallContext, ToolOutcome } from './tools.ts';
 import type { CommandRunner, ResolvedCommand } from './tools-from-declarations.ts';
 
@@ -63,6 +65,26 @@ type CallEnd = { event: HubEvent<unknown> } | { ended: EndReason };
 /** Plain JSON of a decoded Avro value (records are class instances in avsc). */
 function toPlainJson(value: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value ?? {})) as Record<string, unknown>;
+}
+
+/**
+ * The topics' end offsets now, as `topic:partition` -> offset. The reply consumer starts there:
+ * left to "latest", kafkajs resolves the start offset at the first fetch, after start() returned,
+ * and a result published in between (a call retried the moment a restarted bridge listens) was
+ * skipped, its call waiting until its timeout. (Committing the offsets with the admin client
+ * instead joins the group once per topic: about 3 s each.)
+ */
+async function endsNow(kafka: KafkaClient, topics: readonly string[]): Promise<Map<string, string>> {
+  const admin = createHubAdmin(kafka);
+  await admin.start();
+  try {
+    const ends = new Map<string, string>();
+    for (const topic of topics)
+      for (const e of await admin.endOffsets(topic)) ends.set(`${topic}:${e.partition}`, e.high);
+    return ends;
+  } finally {
+    await admin.close();
+  }
 }
 
 /** Builds the reply router. */
@@ -127,6 +149,10 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
     const keyField = (command as { keyField?: string }).keyField;
     const key = keyField && args[keyField] !== undefined ? String(args[keyField]) : context.correlationId;
     const envelope = newEnvelope({
+      // A keyed call retried (after a bridge restart, a dropped connection) is the same command.
+      ...(context.idempotencyKey
+        ? { id: commandIdFor(context.identity.sub, command.name, context.idempotencyKey) }
+        : {}),
       type: command.commandSchema,
       source: 'mcp-bridge',
       subject: key,
@@ -175,27 +201,34 @@ export function createReplyRouter(options: ReplyRouterOptions): ReplyRouter {
         started = true;
         return;
       }
-      const join = () =>
+      const groupId = `_tributary.mcp-bridge.replies.${instanceId}`;
+      const join = (startAt: Map<string, string>) =>
         createEventConsumer({
           kafka: options.kafka,
           serde: options.serde,
-          groupId: `_tributary.mcp-bridge.replies.${instanceId}`,
+          groupId,
           topics,
           handler,
           deadLetters: createDeadLetterWriter({ producer: options.producer }),
           // A new group per instance: start at the end, results of earlier calls are not ours.
           fromBeginning: false,
+          // The first join starts at the ends taken before start(); later joins at the commits.
+          onAssigned: async () => {
+            const first = new Map(startAt);
+            startAt.clear();
+            return first;
+          },
           maxWaitTimeMs: 200,
           logger,
         });
       // A topic created moments ago may not be in every broker's metadata yet: retry a few times.
       for (let attempt = 1; ; attempt++) {
-        consumer = join();
         try {
+          consumer = join(await endsNow(options.kafka, topics));
           await consumer.start();
           break;
         } catch (err) {
-          await consumer.close().catch(() => undefined);
+          await consumer?.close().catch(() => undefined);
           consumer = undefined;
           const retriable = err instanceof HubError && err.retriable;
           if (retriable && attempt < startAttempts) {

@@ -14,6 +14,8 @@ export interface ToolCallContext {
   signal: AbortSignal;
   /** Correlates everything this call causes (command event, result, audit action). */
   correlationId: string;
+  /** The caller's key for this call (call-id.ts): a retry with the same key is the same command. */
+  idempotencyKey?: string;
   /** Reports progress to the client when it asked for it (no-op otherwise). */
   progress(progress: number, total?: number, message?: string): Promise<void>;
 }
