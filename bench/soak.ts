@@ -109,11 +109,15 @@ async function consume(options: Parameters<typeof startConsumerProcess>[0]): Pro
     deadLetters: createDeadLetterWriter({ producer: hub.producer }),
     idempotency: createMemoryIdempotencyStore({ capacity: 100_000 }),
     concurrency: 3,
-    async handler(event) {
-      const index = Number(event.envelope.subject.slice(3));
-      if (index < options.capacity && seen[index] === 0) {
-        seen[index] = 1;
-        applied++;
+    // One partition's slice of a fetch at a time, as the audit consumer applies its records: a
+    // per-record handler capped this process near 13,000 events/s, under the 80 % target.
+    async batchHandler(events) {
+      for (const { event } of events) {
+        const index = Number(event.envelope.subject.slice(3));
+        if (index < options.capacity && seen[index] === 0) {
+          seen[index] = 1;
+          applied++;
+        }
       }
     },
   });
@@ -216,8 +220,13 @@ async function soak(): Promise<SoakResult> {
         nextSample += 10_000;
       }
     }
-    const drainUntil = Date.now() + 60_000;
-    while (consumer.applied < n && Date.now() < drainUntil) await sleep(200);
+    // Drain for as long as the consumer makes progress (a lag left by a slow stretch drains at the
+    // consumer's pace); give up after 30 s without any.
+    let progressAt = Date.now();
+    for (let before = consumer.applied; consumer.applied < n && Date.now() - progressAt < 30_000; ) {
+      await sleep(200);
+      if (consumer.applied > before) [before, progressAt] = [consumer.applied, Date.now()];
+    }
     await consumer.close();
     const applied = consumer.applied;
 
