@@ -6,7 +6,7 @@ import { createAssignmentSeeker } from './consumer-assignment.ts';
 import { createBatchDelivery } from './consumer-batch.ts';
 import type { EventConsumer, EventConsumerOptions, EventHandler } from './consumer-types.ts';
 import type { IdempotencyStore } from './idempotency.ts';
-import { fromKafkaError } from './kafka-errors.ts';
+import { fromKafkaError, isTopicSettling } from './kafka-errors.ts';
 import type { RawHeaders, RawRecord, RecordPosition } from './records.ts';
 import { backoffDelay, retryPolicySchema, waitUnlessAborted, withTimeout } from './retry-policy.ts';
 import { annotateActiveSpan, markActiveSpanFailed, outsideTrace, withRecordSpan } from './tracing.ts';
@@ -257,7 +257,17 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     });
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+      // A topic created moments ago may be unknown to the broker asked for a while (on three
+      // brokers, metadata reaches each one separately): that only means "not yet".
+      for (const settleBy = Date.now() + 10_000; ; ) {
+        try {
+          await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+          break;
+        } catch (err) {
+          if (!isTopicSettling(err) || Date.now() > settleBy) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
       // The fetch loop lives on: it must not run in the trace of whoever started the consumer.
       await outsideTrace(() =>
         consumer.run({
