@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { createHubAdmin, type HubAdmin } from '../platform/admin.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { createHubContext, type HubContext, startTracing } from '../platform/index.ts';
+import { stallLimitFrom, startStallWatchdog } from '../platform/stall-watchdog.ts';
 import { applyTopology, planTopology, readActualTopics } from '../topology/apply.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
 import { hubRunnerDeclaration, INSTANCES_TOPIC } from './declaration.ts';
@@ -127,6 +128,9 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     // First in, last out: spans of start-up and shutdown are exported too.
     const tracing = await startTracing({ env, serviceVersion: version, instanceId, logger });
     cleanups.push({ what: 'tracing', run: () => tracing.shutdown() });
+    // A starved event loop (a kafkajs fetch loop that never yields) ends the process for a restart.
+    const watchdog = startStallWatchdog({ stallMs: stallLimitFrom(env), name: options.name });
+    cleanups.push({ what: 'stall watchdog', run: () => watchdog.stop() });
     if (tracing.enabled) say('tracing: on (OTEL_* variables); spans go to the configured exporter');
     const httpUrl = await ops.start();
     cleanups.push({ what: 'health server', run: () => ops.close() });

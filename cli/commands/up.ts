@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { runHub } from '../../hub/run-hub.ts';
+import { stallLimitFrom, startStallWatchdog } from '../../platform/stall-watchdog.ts';
 
 /** What tests may swap; the CLI itself uses the process environment, stdout/stderr and signals. */
 export interface UpCommandOptions {
@@ -51,6 +52,8 @@ export function registerUpCommands(program: Command, options: UpCommandOptions =
       };
       process.on('SIGINT', early);
       process.on('SIGTERM', early);
+      // A starved event loop (a kafkajs fetch loop that never yields) ends the process for a restart.
+      const watchdog = startStallWatchdog({ stallMs: stallLimitFrom(env), name: 'tributary up' });
       let hub: Awaited<ReturnType<typeof runHub>>;
       try {
         hub = await runHub({
@@ -81,6 +84,7 @@ export function registerUpCommands(program: Command, options: UpCommandOptions =
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
       const { timedOut } = await hub.close(signalled);
+      await watchdog.stop();
       if (timedOut) {
         throw new HubError(
           'HUB_SHUTDOWN_TIMEOUT',
