@@ -44,6 +44,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     groupId,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 1_000,
+    ...(options.minBytes ? { minBytes: options.minBytes } : {}),
     ...(options.sessionTimeoutMs
       ? {
           sessionTimeout: options.sessionTimeoutMs,
