@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HubError } from '../core/errors.ts';
 
@@ -29,7 +29,18 @@ export interface OpsServerOptions {
   /** Extra fields of /healthz (instance id, version). */
   identity: Record<string, unknown>;
   /** More GET routes by exact path (the console). */
-  routes?: Record<string, () => Promise<Answer>>;
+  routes?: Record<string, (request: RouteRequest) => Promise<Answer>>;
+  /**
+   * POST routes by exact path (the console's actions). The body must be JSON (at most 64 KiB)
+   * and a request from a page of another origin is refused, so no other site can drive them.
+   */
+  postRoutes?: Record<string, (request: RouteRequest) => Promise<Answer>>;
+}
+
+export interface RouteRequest {
+  query: URLSearchParams;
+  /** The parsed JSON body of a POST; undefined for GET. */
+  body: unknown;
 }
 
 export interface Answer {
@@ -50,9 +61,9 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
     body: `${JSON.stringify(body)}\n`,
   });
 
-  async function answer(path: string): Promise<Answer> {
+  async function answer(path: string, query: URLSearchParams): Promise<Answer> {
     const route = options.routes?.[path];
-    if (route) return await route();
+    if (route) return await route({ query, body: undefined });
     if (path === '/healthz') return json(200, { status: 'ok', ...options.identity });
     if (path === '/readyz') {
       const r = options.readiness();
@@ -73,12 +84,25 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
     async start() {
       if (url) return url;
       const s = createServer((req, res) => {
-        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-        if (req.method !== 'GET' && req.method !== 'HEAD') {
-          res.writeHead(405, { allow: 'GET, HEAD' }).end();
+        const parsed = new URL(req.url ?? '/', 'http://localhost');
+        const path = parsed.pathname;
+        const send = (a: Answer) => res.writeHead(a.status, { 'content-type': a.type }).end(a.body);
+        const post = options.postRoutes?.[path];
+        if (req.method === 'POST' && post) {
+          readJsonPost(req, url).then(
+            (read) =>
+              read.ok
+                ? post({ query: parsed.searchParams, body: read.body }).then(send)
+                : send(json(read.status, { error: read.error })),
+            (err: unknown) => send(json(500, { error: String(err) })),
+          );
           return;
         }
-        answer(path).then(
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          res.writeHead(405, { allow: post ? 'POST' : 'GET, HEAD' }).end();
+          return;
+        }
+        answer(path, parsed.searchParams).then(
           (a) =>
             res
               .writeHead(a.status, { 'content-type': a.type })
@@ -116,4 +140,35 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
       return closing;
     },
   };
+}
+
+const MAX_POST_BYTES = 64 * 1024;
+
+/**
+ * The JSON body of a console action, or the status and error naming why it is not taken: from
+ * another origin (a page elsewhere posting to this port), not JSON, too large or unparsable.
+ */
+async function readJsonPost(
+  req: IncomingMessage,
+  ownOrigin: string | undefined,
+): Promise<{ ok: true; body: unknown } | { ok: false; status: number; error: string }> {
+  const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  if ((origin !== undefined && origin !== ownOrigin) || site === 'cross-site')
+    return { ok: false, error: `cross-origin request from ${origin ?? site} refused`, status: 403 };
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
+    return { ok: false, error: 'the body must be JSON (content-type: application/json)', status: 415 };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_POST_BYTES)
+      return { ok: false, error: `the body is larger than ${MAX_POST_BYTES} bytes`, status: 413 };
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return { ok: true, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') };
+  } catch (err) {
+    return { ok: false, error: `the body is not JSON: ${(err as Error).message}`, status: 400 };
+  }
 }

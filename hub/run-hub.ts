@@ -8,6 +8,8 @@ import { applyTopology, planTopology, readActualTopics } from '../topology/apply
 import { renderTopologySvg } from '../topology/graph.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
 import { type HubConfig, loadHubConfig } from './config.ts';
+import { attachConsole } from './console/attach.ts';
+import type { ConsoleOperations } from './console/operations.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { INSTANCES_TOPIC } from './declaration.ts';
 import { type DemoSystem, startDemoSystems } from './demo-systems.ts';
@@ -96,20 +98,24 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
   const readiness = (): Readiness => readinessOf(hosted, heartbeat, config.heartbeatIntervalMs);
   const lastBeats = new Map<string, ComponentBeat>();
   let topologySvg: Promise<string> | undefined;
+  let operations: ConsoleOperations | undefined;
+  const consoleApi = consoleRoutes({
+    instanceId,
+    version,
+    readiness,
+    components: () => hosted,
+    lastBeats: () => lastBeats,
+    topologySvg: () => topologySvg,
+    operations: () => operations,
+  });
   const ops: OpsServer = createOpsServer({
     host: config.http.host,
     port: config.http.port,
     readiness,
     metrics,
     identity: { instanceId, version },
-    routes: consoleRoutes({
-      instanceId,
-      version,
-      readiness,
-      components: () => hosted,
-      lastBeats: () => lastBeats,
-      topologySvg: () => topologySvg,
-    }),
+    routes: consoleApi.routes,
+    postRoutes: consoleApi.postRoutes,
   });
 
   async function unwind(): Promise<void> {
@@ -192,6 +198,15 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       loggerFor,
       metrics,
       say,
+      cleanups,
+    });
+    operations = await attachConsole({
+      hub: context,
+      hosted: () => hosted,
+      prepared,
+      env: hubEnv,
+      prefix: prefix ?? '',
+      logger,
       cleanups,
     });
 

@@ -21,6 +21,8 @@ export interface HostedComponent {
   status(): unknown;
   /** This component's part of a heartbeat; also refreshes its lag gauge. */
   beat(admin: HubAdmin, metrics: HubMetrics): Promise<ComponentBeat>;
+  /** Pauses or resumes it (an operator command); false when it cannot be paused or is not running. */
+  command?(command: 'pause' | 'resume'): boolean;
 }
 
 export interface StartComponentsOptions {
@@ -65,7 +67,7 @@ async function lagOf(
 export function hostedComponent(options: {
   name: string;
   state: () => ComponentState;
-  component: () => { status?: () => unknown } | undefined;
+  component: () => { status?: () => unknown; pause?: () => void; resume?: () => void } | undefined;
   /** A group the component's status may omit (the audit's is only in its config). */
   groupId?: string;
 }): HostedComponent {
@@ -75,6 +77,13 @@ export function hostedComponent(options: {
     name,
     state: options.state,
     status: statusOf,
+    command(command) {
+      const target = options.component();
+      const apply = command === 'pause' ? target?.pause : target?.resume;
+      if (!apply) return false;
+      apply.call(target);
+      return true;
+    },
     async beat(admin, metrics) {
       let status: unknown = {};
       try {

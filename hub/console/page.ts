@@ -1,3 +1,5 @@
+import { opsPanels, opsScript, opsStyle } from './page-ops.ts';
+
 /**
  * The hub console (served at `/` by the health server): the topology as a picture, a live
  * table of the components and, per component, throughput and lag charts drawn from polls of
@@ -25,6 +27,7 @@ export function consolePage(): string {
   .chart { border: 1px solid #e3e7ee; border-radius: 4px; padding: 6px; }
   .chart svg { width: 100%; height: 80px; }
   .tp { stroke: #1f77b4; fill: none; stroke-width: 2; } .lag { stroke: #d62728; fill: none; stroke-width: 2; }
+${opsStyle}
 </style>
 </head>
 <body>
@@ -35,6 +38,7 @@ export function consolePage(): string {
     <table><thead><tr><th>Component</th><th>State</th><th>Done (processed, recorded, published)</th><th>Dead-lettered</th><th>Lag</th><th>Breakers</th></tr></thead>
     <tbody id="components"></tbody></table></section>
   <section><h2>Throughput (events/s, blue) and lag (red)</h2><div id="charts"></div></section>
+${opsPanels}
 </main>
 <script>
 const history = new Map();
@@ -92,6 +96,7 @@ fetch('api/topology.svg').then((r) => r.text()).then((text) => {
 });
 poll();
 setInterval(poll, Number(new URLSearchParams(location.search).get('every') || 2000));
+${opsScript}
 </script>
 </body>
 </html>
