@@ -63,6 +63,13 @@ async function businessDay(
   hr: HrServer,
   random: () => number,
 ): Promise<void> {
+  await tickErp(erp, random);
+  tickCrm(crm, random);
+  tickHr(hr, random);
+}
+
+/** An order moves on. */
+export async function tickErp(erp: ErpServer, random: () => number): Promise<void> {
   const order = `SO-${5000 + Math.floor(random() * 30)}`;
   await erp.db.run(
     cds.ql
@@ -70,9 +77,17 @@ async function businessDay(
       .set({ status: ['released', 'delivered', 'invoiced'][Math.floor(random() * 3)] })
       .where({ ID: order }),
   );
+}
+
+/** An account grows. */
+export function tickCrm(crm: CrmServer, random: () => number): void {
   const accounts = [...(crm.records.get('Account')?.values() ?? [])];
   const account = accounts[Math.floor(random() * accounts.length)];
   if (account) crm.put('Account', { AnnualRevenue: Number(account.AnnualRevenue ?? 0) + 10_000 }, account.Id);
+}
+
+/** An employee changes department. */
+export function tickHr(hr: HrServer, random: () => number): void {
   const users = [...hr.users.values()];
   const user = users[Math.floor(random() * users.length)];
   if (user) {

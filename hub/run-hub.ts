@@ -12,7 +12,7 @@ import { attachConsole } from './console/attach.ts';
 import type { ConsoleOperations } from './console/operations.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { INSTANCES_TOPIC } from './declaration.ts';
-import { type DemoSystem, startDemoSystems } from './demo-systems.ts';
+import { type DemoSystem, demoChangeEveryMs, startDemoSystems } from './demo-systems.ts';
 import { provideKafka } from './embedded.ts';
 import { withHostTools } from './host-tools.ts';
 import { createOpsServer, type OpsServer, type Readiness } from './http.ts';
@@ -165,7 +165,8 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       ...(prefix ? { prefix } : {}),
       schemaExists: (name) => context.catalog.has(name),
     });
-    topologySvg = renderTopologySvg(topology);
+    // Without the .dlq and .retry topics (the dead-letter panel lists those): the picture stays legible.
+    topologySvg = renderTopologySvg(topology, { includeDerived: false });
     topologySvg.catch((err: unknown) => logger.warn({ err }, 'cannot draw the topology for the console'));
     const plan = planTopology(topology, await readActualTopics(topology, adminClient));
     const applied = await applyTopology(plan, adminClient, { prune: false });
@@ -175,7 +176,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
 
     let demo: DemoSystem[] = [];
     if (config.demo) {
-      demo = await startDemoSystems(config.enabled);
+      demo = await startDemoSystems(config.enabled, demoChangeEveryMs(env));
       cleanups.push({ what: 'demo systems', run: () => Promise.all(demo.map((d) => d.close())) });
       for (const d of demo) say(`${d.title} at ${d.url}`);
     }
