@@ -73,7 +73,12 @@ export function createConsoleOperations(deps: ConsoleOperationsDeps): ConsoleOpe
           where: { topic },
         });
     });
-  const connectorsOf = () => deps.components().filter((c) => c.name.startsWith('connector.'));
+  // Connectors are the components with a source or a sink (connector.runtime only owns topics).
+  const connectorsOf = () =>
+    deps.components().filter((c) => {
+      const status = c.status() as { source?: unknown; sink?: unknown } | undefined;
+      return c.name.startsWith('connector.') && (status?.source !== undefined || status?.sink !== undefined);
+    });
 
   return {
     dlqTopics: async () =>

@@ -90,9 +90,9 @@ async function poll() {
 fetch('api/topology.svg').then((r) => r.text()).then((text) => {
   const box = document.getElementById('topology');
   box.innerHTML = text;
-  // Graphviz sizes the picture in points; fit it to the box instead.
+  // Graphviz sizes the picture in points; fit the whole of it into the box instead.
   const svg = box.querySelector('svg');
-  if (svg) { svg.removeAttribute('width'); svg.removeAttribute('height'); svg.style.width = '100%'; svg.style.height = 'auto'; }
+  if (svg) { svg.removeAttribute('width'); svg.removeAttribute('height'); svg.style.width = '100%'; svg.style.height = '600px'; }
 });
 poll();
 setInterval(poll, Number(new URLSearchParams(location.search).get('every') || 2000));
