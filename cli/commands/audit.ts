@@ -19,7 +19,7 @@ import { reportAction } from '../../audit/report-action.ts';
 import { createSegmentStore } from '../../audit/segment-store.ts';
 import { readAuditEntries } from '../../audit/show.ts';
 import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
-import { verifyChain } from '../../audit/verify.ts';
+import { verifyAuditDir } from '../../audit/verify-dir.ts';
 import { HubError, UsageError } from '../../core/errors.ts';
 import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
 import type { ComponentDeclaration, ComponentDeps } from '../../platform/declaration.ts';
@@ -148,23 +148,32 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
         },
       ) => {
         const dir = dirOf(opts);
-        const keys = await keysOf(opts);
-        const store = createSegmentStore({ dir });
-        if ((await store.chainIds()).length === 0) {
+        let anchorCount: number | undefined;
+        const result = await verifyAuditDir({
+          dir,
+          keys: await keysOf(opts),
+          decrypt: opts.decrypt ?? false,
+          ...(opts.anchors
+            ? {
+                anchors: async () => {
+                  const anchors = await readAnchors(
+                    createKafka(kafkaSettingsFromEnv(env)),
+                    opts.topic,
+                    opts.anchorTopic,
+                  );
+                  anchorCount = anchors.size;
+                  return anchors;
+                },
+                anchorOrigin: `kafka topic ${opts.anchorTopic}`,
+              }
+            : {}),
+        });
+        if (!result) {
           throw new HubError('AUDIT_NO_CHAINS', 'no audit chain in this folder', {
             where: { file: dir },
             hint: 'check --dir',
           });
         }
-        const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
-        const anchors = opts.anchors
-          ? await readAnchors(createKafka(kafkaSettingsFromEnv(env)), opts.topic, opts.anchorTopic)
-          : undefined;
-        const result = await verifyChain(store, keys, {
-          decrypt: opts.decrypt ?? false,
-          subjectKeys,
-          ...(anchors ? { anchors, anchorOrigin: `kafka topic ${opts.anchorTopic}` } : {}),
-        });
         if (opts.json) write(`${JSON.stringify(result, null, 2)}\n`);
         else {
           for (const c of result.chains) {
@@ -185,7 +194,8 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
             },
           );
         }
-        if (!opts.json) write(`verify: ok${anchors ? ` (${anchors.size} anchored chains agree)` : ''}\n`);
+        if (!opts.json)
+          write(`verify: ok${anchorCount !== undefined ? ` (${anchorCount} anchored chains agree)` : ''}\n`);
       },
     );
 
