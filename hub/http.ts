@@ -98,8 +98,15 @@ export function createOpsServer(options: OpsServerOptions): OpsServer {
           );
           return;
         }
+        if (post) {
+          const error = `${path} takes POST with a JSON body, not ${req.method}`;
+          res
+            .writeHead(405, { allow: 'POST', 'content-type': 'application/json' })
+            .end(JSON.stringify({ error }));
+          return;
+        }
         if (req.method !== 'GET' && req.method !== 'HEAD') {
-          res.writeHead(405, { allow: post ? 'POST' : 'GET, HEAD' }).end();
+          res.writeHead(405, { allow: 'GET, HEAD' }).end();
           return;
         }
         answer(path, parsed.searchParams).then(

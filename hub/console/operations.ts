@@ -1,8 +1,5 @@
-import { join } from 'node:path';
 import { loadAuditKeys } from '../../audit/keys.ts';
-import { createSegmentStore } from '../../audit/segment-store.ts';
-import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
-import { verifyChain } from '../../audit/verify.ts';
+import { type ChainVerdict, verifyEachChain } from '../../audit/verify-dir.ts';
 import { CONNECTOR_CONTROL_TOPIC, createConnectorControl } from '../../connectors/runtime/control.ts';
 import { HubError } from '../../core/errors.ts';
 import { createOffsetAdmin } from '../../platform/group-offsets.ts';
@@ -30,15 +27,21 @@ export const CONSOLE_ACTOR = 'console';
 export interface ConsoleOperations {
   dlqTopics(): Promise<unknown>;
   dlqRecords(topic: string, limit: number): Promise<unknown>;
-  redrive(topic: string, where: string[]): Promise<unknown>;
+  /** Redrives the matching letters of a topic, or only the one at `record` when given. */
+  redrive(topic: string, where: string[], record?: LetterPosition): Promise<unknown>;
   auditStatus(): Promise<AuditStatus>;
   connectors(): { name: string; state: string; paused: boolean; breakers: string[] }[];
   control(connector: string, command: 'pause' | 'resume'): Promise<void>;
 }
 
+export interface LetterPosition {
+  partition: number;
+  offset: string;
+}
+
 export type AuditStatus =
   | { running: false; reason: string }
-  | { running: true; checkedAt: string; ok: boolean; chains: unknown[]; problem?: unknown };
+  | { running: true; checkedAt: string; ok: boolean; chains: ChainVerdict[] };
 
 export interface ConsoleOperationsDeps {
   hub: HubContext;
@@ -93,38 +96,40 @@ export function createConsoleOperations(deps: ConsoleOperationsDeps): ConsoleOpe
       );
       return plain(letters.map(({ raw: _raw, ...rest }) => rest));
     },
-    async redrive(topic, where) {
+    async redrive(topic, where, record) {
       const dlq = dlqTopicName(topic);
       await requireDlq(dlq);
-      return plain(
-        await redriveDeadLetters({
-          hub,
-          markers: markers(),
-          topic: dlq,
-          where: parseWhere(where),
-          dryRun: false,
-          actions: createActionEmitter({
-            producer: hub.producer,
-            source: 'hub.console',
-            topic: `${prefix}${ACTIONS_TOPIC}`,
-          }),
-          actor: CONSOLE_ACTOR,
+      const result = await redriveDeadLetters({
+        hub,
+        markers: markers(),
+        topic: dlq,
+        where: { ...parseWhere(where), ...(record ? { records: [record] } : {}) },
+        dryRun: false,
+        actions: createActionEmitter({
+          producer: hub.producer,
+          source: 'hub.console',
+          topic: `${prefix}${ACTIONS_TOPIC}`,
         }),
-      );
+        actor: CONSOLE_ACTOR,
+      });
+      if (record && result.records.length === 0 && result.alreadyRedriven === 0)
+        throw new HubError(
+          'CONSOLE_UNKNOWN_LETTER',
+          `no dead letter at partition ${record.partition} offset ${record.offset} of ${dlq}`,
+          { where: { topic: dlq, partition: record.partition, offset: record.offset } },
+        );
+      return plain(result);
     },
     async auditStatus() {
       if (!deps.audit) return { running: false, reason: 'the audit component does not run in this hub' };
       const { dir, keyFile, env } = deps.audit;
       const keys = await loadAuditKeys({ ...(keyFile ? { keyFile } : {}), env });
-      const store = createSegmentStore({ dir });
-      const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
-      const result = await verifyChain(store, keys, { decrypt: false, subjectKeys });
+      const chains = await verifyEachChain({ dir, keys });
       return {
         running: true,
         checkedAt: new Date().toISOString(),
-        ok: result.ok,
-        chains: plain(result.chains) as unknown[],
-        ...(result.ok ? {} : { problem: plain(result.problem) }),
+        ok: chains.every((c) => c.ok),
+        chains: plain(chains) as ChainVerdict[],
       };
     },
     connectors: () =>

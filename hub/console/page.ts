@@ -1,3 +1,4 @@
+import { dlqPanel, dlqScript, dlqStyle } from './page-dlq.ts';
 import { opsPanels, opsScript, opsStyle } from './page-ops.ts';
 
 /**
@@ -28,6 +29,7 @@ export function consolePage(): string {
   .chart svg { width: 100%; height: 80px; }
   .tp { stroke: #1f77b4; fill: none; stroke-width: 2; } .lag { stroke: #d62728; fill: none; stroke-width: 2; }
 ${opsStyle}
+${dlqStyle}
 </style>
 </head>
 <body>
@@ -39,6 +41,7 @@ ${opsStyle}
     <tbody id="components"></tbody></table></section>
   <section><h2>Throughput (events/s, blue) and lag (red)</h2><div id="charts"></div></section>
 ${opsPanels}
+${dlqPanel}
 </main>
 <script>
 const history = new Map();
@@ -97,6 +100,7 @@ fetch('api/topology.svg').then((r) => r.text()).then((text) => {
 poll();
 setInterval(poll, Number(new URLSearchParams(location.search).get('every') || 2000));
 ${opsScript}
+${dlqScript}
 </script>
 </body>
 </html>

@@ -1,6 +1,6 @@
 import { HubError, toHubError } from '../../core/errors.ts';
 import type { Answer, RouteRequest } from '../http.ts';
-import type { ConsoleOperations } from './operations.ts';
+import type { ConsoleOperations, LetterPosition } from './operations.ts';
 import { buildOverview, type OverviewSource } from './overview.ts';
 import { consolePage } from './page.ts';
 
@@ -45,6 +45,17 @@ function field(body: unknown, name: string, allowed?: readonly string[]): string
       `body field "${name}" must be ${allowed ? `one of ${allowed.join(', ')}` : 'a non-empty string'}`,
     );
   return value;
+}
+
+/** The one dead letter a redrive names (`partition` and `offset`), or undefined for all of them. */
+function position(body: unknown): LetterPosition | undefined {
+  const { partition, offset } = (body ?? {}) as { partition?: unknown; offset?: unknown };
+  if (partition === undefined && offset === undefined) return undefined;
+  if (!Number.isInteger(partition) || (partition as number) < 0)
+    throw new HubError('CONSOLE_BAD_REQUEST', 'body field "partition" must be a partition number');
+  if (typeof offset !== 'string' || !/^\d+$/.test(offset))
+    throw new HubError('CONSOLE_BAD_REQUEST', 'body field "offset" must be an offset as a string of digits');
+  return { partition: partition as number, offset };
 }
 
 /** The console's routes on the health server: the page, its data, the topology picture and its actions. */
@@ -92,7 +103,7 @@ export function consoleRoutes(
             'CONSOLE_BAD_REQUEST',
             'body field "where" must be a list of code=… or stage=… strings',
           );
-        return o.redrive(field(r.body, 'topic'), where as string[]);
+        return o.redrive(field(r.body, 'topic'), where as string[], position(r.body));
       }),
       '/api/connectors/control': withOps(ops, async (o, r) => {
         const connector = field(r.body, 'connector');

@@ -4,10 +4,14 @@ import { type ActionEmitter, type HubContext, redriveRecord } from '../../platfo
 import type { RedriveMarkers } from './markers.ts';
 import { type DeadLetterView, dlqTopicName, readDeadLetters } from './read.ts';
 
-/** Which dead letters to redrive: any listed code AND any listed stage (empty = any). */
+/**
+ * Which dead letters to redrive: any listed code AND any listed stage (empty = any) AND, when
+ * `records` is given, only those DLQ positions (the console's one-record redrive).
+ */
 export interface RedriveWhere {
   codes: string[];
   stages: string[];
+  records?: { partition: number; offset: string }[];
 }
 
 const whereKeys = { code: 'codes', stage: 'stages' } as const;
@@ -33,6 +37,11 @@ export function matchesWhere(where: RedriveWhere, letter: DeadLetterView): boole
   if (!letter.info) return false;
   if (where.codes.length > 0 && !where.codes.includes(letter.info.errorCode)) return false;
   if (where.stages.length > 0 && !where.stages.includes(letter.info.stage)) return false;
+  if (
+    where.records &&
+    !where.records.some((r) => r.partition === letter.partition && r.offset === letter.offset)
+  )
+    return false;
   return true;
 }
 
