@@ -1,7 +1,8 @@
 /**
  * The console's dead-letter browser (inlined into the page after page-ops' helpers): the DLQ
- * topics with their counts, a topic's letters with why and where they failed, one letter in
- * full, and redrive of one letter or of all of a topic (JSON POSTs to the hub's own origin).
+ * topics holding letters with their counts (the empty ones only counted), a topic's letters
+ * with why and where they failed, one letter in full, and redrive of one letter or of all of a
+ * topic (JSON POSTs to the hub's own origin).
  */
 export const dlqPanel = `
   <section id="dlq-panel"><h2>Dead letters</h2>
@@ -16,10 +17,14 @@ export const dlqScript = `
 let shownTopic; let shownLetters = [];
 async function loadDlq() {
   try {
-    const topics = await api('api/dlq');
+    const all = await api('api/dlq');
+    // Every stream has a DLQ topic; the empty ones are counted, not listed.
+    const topics = all.filter((t) => t.records > 0 || t.topic === shownTopic);
+    const empty = all.length - topics.length;
     document.getElementById('dlq').innerHTML = topics.map((t) => '<tr data-topic="' + esc(t.topic) + '"><td>' + esc(t.topic) + '</td><td class="records">' +
       esc(t.records) + '</td><td class="redriven">' + esc(t.redriven ?? 0) + '</td><td>' + esc(t.source) +
-      '</td><td><button class="show">Show</button><button class="redrive">Redrive all</button></td></tr>').join('') ||
+      '</td><td><button class="show">Show</button><button class="redrive">Redrive all</button></td></tr>').join('') +
+      (empty > 0 ? '<tr class="empty"><td colspan="5">' + (topics.length ? 'and ' : '') + empty + ' empty dead-letter topics</td></tr>' : '') ||
       '<tr><td colspan="5">no dead-letter topics</td></tr>';
   } catch (err) { say('dlq-msg', err.message, false); }
 }

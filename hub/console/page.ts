@@ -46,7 +46,6 @@ ${dlqPanel}
 <script>
 const history = new Map();
 const keep = 60;
-let previous;
 const done = (c) => Object.entries(c.counters).filter(([k]) => ['processed', 'recorded', 'published', 'succeeded'].includes(k)).reduce((s, [, v]) => s + v, 0);
 function line(points, max, cls) {
   if (points.length < 2) return '';
@@ -63,10 +62,12 @@ function render(overview) {
   const charts = [];
   for (const c of overview.components) {
     const total = done(c);
-    const before = previous && previous.components.find((p) => p.name === c.name);
-    const seconds = previous ? (overview.time - previous.time) / 1000 : 1;
-    const rate = before ? Math.max(0, (total - done(before)) / seconds) : 0;
-    const h = history.get(c.name) || { tp: [], lag: [] };
+    const h = history.get(c.name) || { tp: [], lag: [], totals: [] };
+    // Counters move at each heartbeat (5 s by default): the rate over the last 10 s, not per poll, so the line is not a row of spikes.
+    h.totals.push({ time: overview.time, total });
+    while (h.totals.length > 2 && overview.time - h.totals[1].time >= 10000) h.totals.shift();
+    const first = h.totals[0];
+    const rate = overview.time > first.time ? Math.max(0, (total - first.total) / ((overview.time - first.time) / 1000)) : 0;
     h.tp.push(rate); h.lag.push(c.lag ?? 0);
     if (h.tp.length > keep) { h.tp.shift(); h.lag.shift(); }
     history.set(c.name, h);
@@ -79,7 +80,6 @@ function render(overview) {
   }
   document.getElementById('components').innerHTML = rows.join('');
   document.getElementById('charts').innerHTML = charts.join('');
-  previous = overview;
 }
 async function poll() {
   try {
