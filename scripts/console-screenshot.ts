@@ -2,7 +2,7 @@
  * Takes the README's picture of the console: runs the hub on its embedded defaults (every
  * component, the demo ERP/CRM/HR systems changing records, a local Kafka unless KAFKA_BROKERS
  * is set) in a scratch home, opens the console in headless Chromium, waits until the
- * throughput charts have moved, and saves a screenshot.
+ * throughput charts have moved, and saves a screenshot of the whole page.
  *
  *   bash scripts/with-node.sh scripts/console-screenshot.ts [out.png]   (default hub/console/console.png)
  */
@@ -43,8 +43,9 @@ try {
       }).length >= 3,
     { timeout: 180_000, polling: 1000 },
   );
-  await new Promise((r) => setTimeout(r, 15_000));
-  await page.screenshot({ path: out });
+  // Let the 60-point history fill most of the chart width.
+  await new Promise((r) => setTimeout(r, 45_000));
+  await page.screenshot({ path: out, fullPage: true });
   console.error(`console screenshot: ${out}`);
 } finally {
   await browser.close();
