@@ -17,6 +17,9 @@ declare -A wanted=(
   [pocketsphinx_continuous]=pocketsphinx
   [/usr/share/pocketsphinx/model/en-us/en-us/mdef]=pocketsphinx-en-us
   [chromium]=chromium
+  # the tesseract CLI: the reference of the OCR benchmark (bench/media.ts)
+  [tesseract]=tesseract-ocr
+  [/usr/share/tesseract-ocr/5/tessdata/eng.traineddata]=tesseract-ocr-eng
   [/usr/lib/python3/dist-packages/avro]=python3-avro
   [/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf]=fonts-dejavu-core
 )
