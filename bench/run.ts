@@ -25,12 +25,12 @@ export const BENCHMARKS = [
   'audit',
   'replay',
   'memory',
+  'mcp',
+  'media',
 ] as const;
 
 /** Parts of the issue without a benchmark here, and why (printed into RESULTS.md). */
 const MISSING = [
-  'MCP round trip (tool call -> command -> processor -> result -> response at 1/10/100 callers): not written yet.',
-  'Media (charts/s with a warm pool; OCR pages/s against the tesseract CLI): not written yet.',
   'Memory of `tributary up` with every component: bench/memory.ts measures the hub plumbing under ingest in one process instead (the full hub needs Redis and the demo systems).',
   'Failover under load (issue 8 must-show): `npm run failover`, not part of this run (it starts a three-node cluster); its outcome is in the issue note.',
 ];

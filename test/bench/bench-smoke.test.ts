@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BENCHMARKS } from '../../bench/run.ts';
 import { parseEndToEndLatency } from '../../bench/support/java-end-to-end.ts';
 import { parseProducerPerformance } from '../../bench/support/java-producer.ts';
+import { tesseractCli } from '../../bench/support/ocr-pages.ts';
 import { testKafka } from '../support/kafka.ts';
 
 /**
@@ -44,7 +47,7 @@ describe('benchmarks', () => {
     const { code, output } = await run(['bench/run.ts', '--out', out], { ...env, BENCH_SIZE: 'smoke' });
     expect(code, output.slice(-3000)).toBe(0);
     const results = await readFile(out, 'utf8');
-    for (const name of ['serde', 'ingest', 'consume-process-produce', 'audit', 'replay', 'memory']) {
+    for (const name of BENCHMARKS) {
       expect(results).toContain(`\`bench/${name}.ts\``);
     }
     expect(results).not.toContain('failed');
@@ -55,11 +58,24 @@ describe('benchmarks', () => {
     expect(results).toMatch(/\| mix JSON\.stringify \| [\d,.]+ ops\/s \|/);
     expect(results).toMatch(/\| group reset \(Java ConsumerGroupCommand, wall\) \| [\d,.]+ ms \|/);
     expect(results).toMatch(/hub \/ Java producer \(events\/s\) \| [\d,.]+ % \(target >= 70 %/);
+    expect(results).toMatch(/\| in-process push \(reference\), 100 callers: calls\/s \| [\d,.]+ calls\/s \|/);
+    expect(results).toMatch(/\| charts\/s, cold start per chart \| [\d,.]+ charts\/s \|/);
+    // The OCR reference runs where the tesseract CLI is installed (scripts/system-deps.sh) and says so where not.
+    expect(results).toMatch(
+      tesseractCli()
+        ? /\| OCR pages\/s, tesseract CLI, one process for all pages \| [\d,.]+ pages\/s \|/
+        : /reference missing: the tesseract CLI is not installed/,
+    );
     expect(results).toMatch(/- Machine: \d+ cores/);
     // Each benchmark prints its setup when it runs.
     expect(output).toContain('acks: all (-1)');
     expect(output).toContain('partitions: 3');
   }, 180_000);
+
+  it('lists a script for every benchmark it runs', () => {
+    for (const name of BENCHMARKS) expect(existsSync(join(root, 'bench', `${name}.ts`)), name).toBe(true);
+    expect(new Set(BENCHMARKS).size).toBe(BENCHMARKS.length);
+  });
 
   it('reads the summaries of Kafka’s own tools', () => {
     // Lines as ProducerPerformance and EndToEndLatency 4.1.2 print them.
