@@ -132,6 +132,8 @@ export async function benchMcp(): Promise<BenchResult> {
           'the real CRM connector (sink only: platform consumer, one command at a time, result event, audit action), its topics as the hub topology declares them (3 partitions, acks=all)',
         callers: `${LEVELS.join(', ')} closed-loop callers (each calls again as soon as it has its answer), ${durationMs / 1000} s per level and mode after a ${warmMs / 1000} s warm-up`,
         reference: `the CRM push of the connector (${TOOL}) called in-process by the same callers: HTTP to the demo CRM, no MCP, no Kafka`,
+        processes:
+          'the callers, both bridges, the connector and the demo CRM share one Node process (Redis and Kafka run apart), so at 10 and 100 callers the clients take part of the same thread the bridge uses, for every line alike',
         'middle line':
           'a second bridge HTTP server (same security and audit) whose tool makes that push itself: MCP without the command/result round trip through Kafka',
       },
