@@ -9,9 +9,11 @@ import {
   type IdempotencyStore,
   type KafkaClient,
   type RetryPolicy,
+  retryPolicySchema,
   withSpan,
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope, type Serde } from '../../schemas/index.ts';
+import { sleep } from './backoff.ts';
 import { uuidV5 } from './event-id.ts';
 import { httpFailure } from './http-client.ts';
 
@@ -57,6 +59,12 @@ export interface SinkLoopOptions {
   idempotency?: IdempotencyStore;
   /** Resolves when the system may take requests again (a breaker half-opened); the sink then resumes. */
   whenAvailable(signal: AbortSignal): Promise<void>;
+  /**
+   * How long consumption pauses when a transient failure outlived every retry while the breaker
+   * stayed closed (writes failing while reads answer): the first pause, doubled per pause in a row
+   * up to the max. The command is tried again after it, never dead-lettered for a transient error.
+   */
+  outlivedRetriesPause?: { initialDelayMs: number; maxDelayMs: number };
 }
 
 export interface SinkLoop {
@@ -72,15 +80,21 @@ const maxAnswerLength = 4096;
 /**
  * The sink half of a connector: consume commands, push each with its event id as idempotency
  * key, answer with a result event, dead-letter what can never succeed (4xx, mapping) and pause
- * while the system's breakers are open instead of filling the DLQ.
+ * while the system's breakers are open, or after a transient failure outlived the retries, instead
+ * of filling the DLQ.
  */
 export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
   const { producer, actions, logger } = options;
   const byTopic = new Map(options.commands.map((c) => [c.topic, c]));
   const stopping = new AbortController();
-  const counts = { succeeded: 0, failed: 0, breakerPauses: 0 };
+  const counts = { succeeded: 0, failed: 0, breakerPauses: 0, outlivedRetriesPauses: 0 };
+  const retries = retryPolicySchema.parse(options.retry ?? {}).retries;
+  const outlived = options.outlivedRetriesPause ?? { initialDelayMs: 1_000, maxDelayMs: 30_000 };
   let operatorPaused = false;
   let breakerPaused = false;
+  let outlivedPaused = false;
+  /** Pauses after outlived retries since the last command the system took. */
+  let outlivedInARow = 0;
   let consumer: EventConsumer | undefined;
 
   const audit = (input: Parameters<ActionEmitter['emit']>[0]) =>
@@ -131,7 +145,44 @@ export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
           resource: options.connector,
           outcome: 'succeeded',
         });
-        if (!operatorPaused) consumer?.resume();
+        if (!operatorPaused && !outlivedPaused) consumer?.resume();
+      })
+      .catch(() => undefined);
+  };
+
+  /**
+   * A transient failure outlived every retry but no breaker opened (the system fails only some
+   * requests, e.g. its writes): the consumer would dead-letter the command. Pausing first makes
+   * the consumer leave it for redelivery; consumption resumes after a growing delay.
+   */
+  const pauseAfterOutlivedRetries = (e: HubError) => {
+    if (outlivedPaused) return;
+    outlivedPaused = true;
+    outlivedInARow += 1;
+    counts.outlivedRetriesPauses += 1;
+    const delayMs = Math.min(outlived.maxDelayMs, outlived.initialDelayMs * 2 ** (outlivedInARow - 1));
+    consumer?.pause();
+    logger.warn(
+      { connector: options.connector, code: e.code, delayMs },
+      'retries outlived: consumption paused',
+    );
+    void audit({
+      action: 'connector.sink.paused',
+      actor: options.connector,
+      resource: options.connector,
+      outcome: 'failed',
+      details: { reason: 'retries outlived', code: e.code, delayMs },
+    });
+    sleep(delayMs, stopping.signal)
+      .then(() => {
+        outlivedPaused = false;
+        void audit({
+          action: 'connector.sink.resumed',
+          actor: options.connector,
+          resource: options.connector,
+          outcome: 'succeeded',
+        });
+        if (!operatorPaused && !breakerPaused) consumer?.resume();
       })
       .catch(() => undefined);
   };
@@ -158,6 +209,7 @@ export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
         ...answer.resultFields,
       });
       counts.succeeded += 1;
+      outlivedInARow = 0;
       await audit({
         action: cmd.auditAction ?? 'connector.push',
         actor: event.envelope.actor,
@@ -169,6 +221,7 @@ export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
     } catch (err) {
       const e = toHubError(err, 'PUSH_FAILED', { subject: key });
       if (e.code === 'CIRCUIT_OPEN') pauseForBreaker();
+      else if (e.retriable && ctx.attempt > retries) pauseAfterOutlivedRetries(e);
       if (e.retriable) throw e;
       const failure = httpFailure(e);
       await publishResult(cmd, event, {
@@ -227,8 +280,14 @@ export function createSinkLoop(options: SinkLoopOptions): SinkLoop {
     },
     resume() {
       operatorPaused = false;
-      if (!breakerPaused) consumer?.resume();
+      if (!breakerPaused && !outlivedPaused) consumer?.resume();
     },
-    status: () => ({ ...counts, breakerPaused, operatorPaused, consumer: consumer?.status() ?? null }),
+    status: () => ({
+      ...counts,
+      breakerPaused,
+      outlivedPaused,
+      operatorPaused,
+      consumer: consumer?.status() ?? null,
+    }),
   };
 }
