@@ -194,12 +194,17 @@ export function createHttpClient(
     return { status: res.status, headers: res.headers, body: parsed };
   };
 
+  /** Per endpoint, when its last Retry-After ends: every request to it waits until then, not only the one told. */
+  const notBefore = new Map<Endpoint, number>();
+
   const request = async <T>(req: HttpRequest): Promise<HttpResponse<T>> => {
     const method = req.method ?? 'GET';
     const retriable = safeMethods.has(method) || req.idempotencyKey !== undefined;
     let refreshedAuth = false;
     for (let attemptNo = 1; ; attemptNo++) {
       const ep = pool.pick();
+      const wait = (notBefore.get(ep) ?? 0) - Date.now();
+      if (wait > 0) await sleep(wait, req.signal);
       let outcome: { status: number; headers: Headers; body: unknown };
       try {
         ep.inFlight += 1;
@@ -221,9 +226,12 @@ export function createHttpClient(
                   where: { endpoint: ep.url },
                 })
               : err;
+        const retryAfter = (e as { retryAfterMs?: number }).retryAfterMs;
+        // Kept for the endpoint even when this request gives up: the system asked everyone to wait.
+        if (retryAfter !== undefined && retryAfter <= config.retry.maxRetryAfterMs)
+          notBefore.set(ep, Math.max(notBefore.get(ep) ?? 0, Date.now() + retryAfter));
         if (!(e instanceof HubError) || !e.retriable || !retriable || attemptNo > config.retry.retries)
           throw e;
-        const retryAfter = (e as HubError & { retryAfterMs?: number }).retryAfterMs;
         if (retryAfter !== undefined && retryAfter > config.retry.maxRetryAfterMs) throw e;
         const delayMs = Math.max(retryAfter ?? 0, backoffWithJitter(config.retry, attemptNo, deps.random));
         deps.events?.retry?.({ attempt: attemptNo, delayMs, error: e, endpoint: ep.url });
