@@ -54,3 +54,22 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** The CRM connector's hub config section against a demo CRM (OAuth2 client credentials). */
+export function crmSection(
+  crm: { url: string; clientId: string; clientSecret: string },
+  pollIntervalMs: number,
+): Record<string, unknown> {
+  return {
+    pollIntervalMs,
+    http: {
+      endpoints: { urls: [crm.url] },
+      auth: {
+        type: 'oauth2-client-credentials',
+        tokenUrl: `${crm.url}/services/oauth2/token`,
+        clientId: crm.clientId,
+        clientSecret: { value: crm.clientSecret },
+      },
+    },
+  };
+}

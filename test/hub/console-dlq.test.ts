@@ -10,7 +10,7 @@ import { ACTIONS_TOPIC, createHubContext, type HubContext } from '../../platform
 import { readTopic } from '../platform/support.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
-import { eventually, launchChromium, shot, textOf, waitForText } from './console-browser.ts';
+import { crmSection, eventually, launchChromium, shot, textOf, waitForText } from './console-browser.ts';
 
 /**
  * The console's dead-letter browser in headless Chromium, on a hub whose CRM connector
@@ -38,18 +38,7 @@ beforeAll(async () => {
     config: {
       heartbeatIntervalMs: 500,
       components: {
-        'connector.crm': {
-          pollIntervalMs: 1000,
-          http: {
-            endpoints: { urls: [crm.url] },
-            auth: {
-              type: 'oauth2-client-credentials',
-              tokenUrl: `${crm.url}/services/oauth2/token`,
-              clientId: crm.clientId,
-              clientSecret: { value: crm.clientSecret },
-            },
-          },
-        },
+        'connector.crm': crmSection(crm, 1000),
       },
     },
     demo: false,

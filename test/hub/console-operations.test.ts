@@ -15,7 +15,7 @@ import {
 } from '../../platform/index.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
-import { eventually, launchChromium, shot, textOf, waitForText } from './console-browser.ts';
+import { crmSection, eventually, launchChromium, shot, textOf, waitForText } from './console-browser.ts';
 
 /**
  * The console's connector and audit panels in headless Chromium, on a running hub with the CRM
@@ -45,18 +45,7 @@ beforeAll(async () => {
     config: {
       heartbeatIntervalMs: 500,
       components: {
-        'connector.crm': {
-          pollIntervalMs: 300,
-          http: {
-            endpoints: { urls: [crm.url] },
-            auth: {
-              type: 'oauth2-client-credentials',
-              tokenUrl: `${crm.url}/services/oauth2/token`,
-              clientId: crm.clientId,
-              clientSecret: { value: crm.clientSecret },
-            },
-          },
-        },
+        'connector.crm': crmSection(crm, 300),
       },
     },
     demo: false,

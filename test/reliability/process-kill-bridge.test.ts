@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,6 +10,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { runConnectors } from '../../connectors/index.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { freePort } from '../../kit/redis.ts';
 import { IDEMPOTENCY_META_KEY } from '../../mcp-bridge/call-id.ts';
 import { createHubAdmin } from '../../platform/admin.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
@@ -48,14 +48,6 @@ let dir: string;
 const children: CliProcess[] = [];
 const stopConnector = new AbortController();
 let connector: Promise<void> | undefined;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 beforeAll(async () => {
   crm = await startCrmServer();
