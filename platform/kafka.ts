@@ -4,7 +4,9 @@ import type { Logger } from '../core/logger.ts';
 
 /**
  * The one place that builds a kafkajs client. Everything else asks for a `KafkaClient` and
- * never imports kafkajs, so the client library can be swapped behind this module.
+ * never imports kafkajs, so the client library can be swapped behind this module. The event
+ * producer already writes through @platformatic/kafka (producer-client.ts), built from the same
+ * settings.
  */
 export const kafkaConfigSchema = z.object({
   brokers: z
@@ -58,6 +60,15 @@ const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+const settingsByClient = new WeakMap<KafkaClient, KafkaSettings>();
+
+/** The settings a client was built with, for the clients of other libraries (producer-client.ts). */
+export function kafkaSettingsOf(kafka: KafkaClient): KafkaSettings {
+  const settings = settingsByClient.get(kafka);
+  if (!settings) throw new Error('this Kafka client was not built by createKafka');
+  return settings;
+}
+
 /** Builds the kafkajs client; its log lines go to our structured logger. */
 export function createKafka(settings: KafkaSettings, logger?: Logger): KafkaClient {
   const config: KafkaConfig = {
@@ -78,7 +89,9 @@ export function createKafka(settings: KafkaSettings, logger?: Logger): KafkaClie
         kafkaLogger[levelNames[level] ?? 'info'](extra, message);
       };
   }
-  return new Kafka(config);
+  const kafka = new Kafka(config);
+  settingsByClient.set(kafka, settings);
+  return kafka;
 }
 
 /**

@@ -1,10 +1,16 @@
-import type { Producer } from 'kafkajs';
 import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubEvent, Serde } from '../schemas/index.ts';
-import { assignPartition, createIdempotentProducer, type KafkaClient } from './kafka.ts';
-import { fromKafkaError } from './kafka-errors.ts';
+import { assignPartition, type KafkaClient } from './kafka.ts';
 import { createPartitionCounts } from './partition-counts.ts';
+import {
+  brokerErrorName,
+  createRecordSender,
+  describeSendError,
+  isRetriableSendError,
+  producerResetErrors,
+  type RecordSender,
+} from './producer-client.ts';
 import type { RawRecord, RecordMetadata } from './records.ts';
 import { outsideTrace, withSendSpan } from './tracing.ts';
 
@@ -53,17 +59,18 @@ export interface EventProducerOptions {
 /** Creates the idempotent event producer; it connects on `start()` or on first use. */
 export function createEventProducer(options: EventProducerOptions): EventProducer {
   const { kafka, serde } = options;
-  const newProducer = (): Producer =>
-    createIdempotentProducer(kafka, { allowAutoTopicCreation: options.allowAutoTopicCreation ?? false });
-  let producer = newProducer();
+  const newSender = (): RecordSender =>
+    createRecordSender(kafka, { allowAutoTopicCreation: options.allowAutoTopicCreation ?? false });
+  let sender = newSender();
   let connected: Promise<void> | undefined;
   let closed = false;
   const partitionCounts = createPartitionCounts(kafka);
 
   function start(): Promise<void> {
     if (closed) return Promise.reject(new HubError('PLATFORM_CLOSED', 'the event producer is closed'));
-    // Connections outlive the send that opened them: keep them out of its trace.
-    connected ??= outsideTrace(() => producer.connect()).catch((err: unknown) => {
+    // Connections outlive the send that opened them: keep them out of its trace. Reading the
+    // cluster metadata is the connect: it fails here when no broker answers.
+    connected ??= outsideTrace(() => sender.connect()).catch((err: unknown) => {
       connected = undefined;
       throw new HubError('KAFKA_CONNECT', `producer could not connect: ${(err as Error).message}`, {
         retriable: true,
@@ -76,39 +83,56 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
 
   /**
    * A fenced or confused idempotent producer (sequence out of order, unknown producer id, old
-   * epoch) never recovers by itself: replace it, so the next send starts a new producer id.
+   * epoch) may not recover by itself: replace it, so the next send starts a new producer id.
    */
-  async function replaceProducer(): Promise<void> {
-    const old = producer;
-    producer = newProducer();
+  async function replaceSender(): Promise<void> {
+    const old = sender;
+    sender = newSender();
     connected = undefined;
     partitionCounts.forget();
-    await old.disconnect().catch(() => undefined);
+    await old.close().catch(() => undefined);
+  }
+
+  /** Our partition count, checked against the sending client's metadata (a partition added). */
+  async function partitionsOf(topic: string): Promise<number> {
+    const ours = await partitionCounts.of(topic);
+    if ((await sender.partitionCount(topic, false)) === ours) return ours;
+    if ((await sender.partitionCount(topic, true)) === ours) return ours;
+    partitionCounts.forget(topic);
+    throw new HubError('KAFKA_SEND_INCOMPLETE', `the partition count of ${topic} is changing; send again`, {
+      retriable: true,
+      where: { topic },
+    });
   }
 
   async function send(topic: string, messages: RawRecord[]): Promise<RecordMetadata[]> {
     await start();
-    const partitions = await partitionCounts.of(topic);
+    const partitions = await partitionsOf(topic);
     const pinned = messages.map((m) => ({ ...m, partition: assignPartition(topic, partitions, m) }));
-    let answer: Awaited<ReturnType<Producer['send']>>;
+    let answer: Awaited<ReturnType<RecordSender['send']>>;
     try {
-      answer = await producer.send({ topic, acks: -1, messages: pinned });
+      answer = await sender.send(topic, pinned);
     } catch (err) {
-      const type = (err as { type?: unknown }).type;
-      if (typeof type === 'string' && producerResetErrors.has(type)) {
-        await replaceProducer();
-        throw new HubError('KAFKA_PRODUCER_RESET', `producer state was lost (${type}); send again`, {
+      const name = brokerErrorName(err);
+      if (name && (producerResetErrors as readonly string[]).includes(name)) {
+        await replaceSender();
+        throw new HubError('KAFKA_PRODUCER_RESET', `producer state was lost (${name}); send again`, {
           retriable: true,
           cause: err,
           where: { topic },
         });
       }
-      throw fromKafkaError(err, 'KAFKA_SEND', { topic });
+      throw new HubError('KAFKA_SEND', describeSendError(err), {
+        retriable: isRetriableSendError(err),
+        cause: err,
+        where: { topic },
+        hint: 'check that the brokers are reachable (KAFKA_BROKERS) and the topic exists (tributary topology apply)',
+      });
     }
     const missing = unacknowledgedPartitions(pinned, answer);
     if (missing.length > 0) {
-      // kafkajs can resolve a send whose records for one partition were never written (a leader
-      // died mid-request, tulios/kafkajs#1303); report it so the caller sends the batch again.
+      // A send must never resolve with a partition unwritten (kafkajs did, tulios/kafkajs#1303);
+      // report it so the caller sends the batch again.
       partitionCounts.forget(topic);
       throw new HubError(
         'KAFKA_SEND_INCOMPLETE',
@@ -116,11 +140,7 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
         { retriable: true, where: { topic, partition: missing[0] } },
       );
     }
-    return answer.map((m) => ({
-      topic: m.topicName,
-      partition: m.partition,
-      baseOffset: m.baseOffset ?? '-1',
-    }));
+    return answer.map((m) => ({ topic, partition: m.partition, baseOffset: m.baseOffset }));
   }
 
   async function encodeAll(
@@ -182,18 +202,10 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
       if (closed) return;
       closed = true;
       if (connected) await connected.catch(() => undefined);
-      await producer.disconnect();
+      await sender.close();
     },
   };
 }
-
-/** kafkajs errors after which an idempotent producer must start over with a new producer id. */
-const producerResetErrors = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-]);
 
 /** Partitions records were sent to that the broker's answer does not acknowledge. */
 export function unacknowledgedPartitions(

@@ -174,7 +174,7 @@ function checkExactlyOnce(result: StreamResult, what: string): void {
   const twice = [...result.applied].filter(([, n]) => n > 1);
   tally.add(
     { eventsChecked: result.published.length, eventsLost: missing.length },
-    `${what}: ${result.published.length} events, ${result.retries} publish retries (${result.renewals} fresh producers, ${result.incompleteAcks} sends kafkajs reported done with a partition missing), ${result.wireDuplicates} duplicates dropped by idempotency`,
+    `${what}: ${result.published.length} events, ${result.retries} publish retries (${result.renewals} fresh producers, ${result.incompleteAcks} sends the client reported done with a partition missing), ${result.wireDuplicates} duplicates dropped by idempotency`,
   );
   expect(missing).toEqual([]);
   expect(twice).toEqual([]);
@@ -194,7 +194,7 @@ describe.skipIf(skipReason)(`broker faults${skipReason ? ` (skipped: ${skipReaso
         batch === Math.floor(EVENTS / BATCH / 4)
           ? (async () => {
               await cluster.kill(1, 'SIGKILL');
-              // The stream goes on against a dead broker: sends wait in kafkajs' retries or fail.
+              // The stream goes on against a dead broker: sends wait in the client's retries or fail.
               expect(cluster.nodes[0]?.alive).toBe(false);
               tally.add({ faultsInjected: 1 }, 'kill -9 of the only broker mid-stream, restarted after 3 s');
               await sleep(3_000);

@@ -115,7 +115,7 @@ export function renewableProducer(hub: HubContext): RenewableProducer {
  * consumers' idempotency must absorb.
  *
  * After a failure the producer is replaced by a fresh one (a new producer id), as a restarted
- * component would have: kafkajs' idempotent producer can stay stuck on
+ * component would have: an idempotent producer can stay stuck on
  * OUT_OF_ORDER_SEQUENCE_NUMBER after a broker dies mid-request (found by this suite).
  */
 export async function publishWithRetry(
@@ -138,8 +138,8 @@ export async function publishWithRetry(
         options.partitions !== undefined &&
         new Set(acks.map((a) => a.partition)).size < options.partitions
       ) {
-        // kafkajs can resolve a send whose request to a dying leader never got an answer,
-        // leaving that partition's records out (kafkajs issue 1303): treat it as a failure.
+        // A client can resolve a send whose request to a dying leader never got an answer
+        // (kafkajs did, issue 1303), leaving that partition's records out: treat it as a failure.
         options.onIncompleteAck?.(acks);
         throw new Error(`incomplete ack: ${JSON.stringify(acks)}`);
       }

@@ -1,0 +1,197 @@
+import { findErrorBy, ProduceAcks, Producer, type SASLOptions } from '@platformatic/kafka';
+import { HubError } from '../core/errors.ts';
+import { type KafkaClient, kafkaSettingsOf } from './kafka.ts';
+import type { RawRecord } from './records.ts';
+
+/**
+ * The one place that builds a @platformatic/kafka producer: the hub's event producer writes
+ * through it. kafkajs (no release since 2023) reached 40 % of the Java producer's rate on 1 KB
+ * records here, @platformatic/kafka (kept up, pure JavaScript) more than the Java producer; see
+ * bench/RESULTS.md. Everything else in the hub still talks to Kafka through kafkajs.
+ */
+
+/** A record with the partition the caller chose for it (see assignPartition). */
+export type PinnedRecord = RawRecord & { partition: number };
+
+/** A partition the broker acknowledged, with the offset of the first record written there. */
+export interface AckedPartition {
+  partition: number;
+  baseOffset: string;
+}
+
+/** Sends pinned records idempotently (acks=all), one request in flight at a time. */
+export interface RecordSender {
+  /** Reads the cluster's broker list: fails when no bootstrap broker answers. */
+  connect(): Promise<void>;
+  send(topic: string, records: PinnedRecord[]): Promise<AckedPartition[]>;
+  /** The partition count this client's own metadata has for `topic` (re-read when `fresh`). */
+  partitionCount(topic: string, fresh: boolean): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Broker answers after which an idempotent producer must start over with a new producer id. */
+export const producerResetErrors = [
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+] as const;
+
+const saslMechanisms = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+} as const;
+
+/** Waits 250 ms, 500 ms, 1 s, ... up to 5 s between the client's own retries of a request. */
+function retryDelay(_client: unknown, _operation: string, attempt: number): number {
+  return Math.min(250 * 2 ** (attempt - 1), 5000);
+}
+
+export function createRecordSender(
+  kafka: KafkaClient,
+  options: { allowAutoTopicCreation?: boolean } = {},
+): RecordSender {
+  const settings = kafkaSettingsOf(kafka);
+  const autocreateTopics = options.allowAutoTopicCreation ?? false;
+  const producer = new Producer({
+    clientId: settings.clientId,
+    bootstrapBrokers: settings.brokers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    autocreateTopics,
+    connectTimeout: settings.connectionTimeoutMs,
+    timeout: settings.requestTimeoutMs,
+    retries: 6,
+    retryDelay,
+    repeatOnStaleMetadata: true,
+    ...(settings.ssl ? { tls: {} } : {}),
+    ...(settings.sasl
+      ? {
+          sasl: {
+            mechanism: saslMechanisms[settings.sasl.mechanism],
+            username: settings.sasl.username,
+            password: settings.sasl.password,
+          } as SASLOptions,
+        }
+      : {}),
+  });
+  // One send at a time: with retries inside the client, a second batch in flight could overtake
+  // the first and break the order per key (kafkajs' maxInFlightRequests=1 gave the same rule).
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function sendNow(topic: string, records: PinnedRecord[]): Promise<AckedPartition[]> {
+    const acked: AckedPartition[] = [];
+    for (const group of timestampGroups(records)) {
+      const messages = group.map((r) => ({
+        topic,
+        partition: r.partition,
+        key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
+        value: r.value ?? undefined,
+        headers: headerMap(r.headers),
+        ...(r.timestamp !== undefined ? { timestamp: BigInt(r.timestamp) } : {}),
+      }));
+      const answer = await producer.send({ messages });
+      for (const o of answer.offsets ?? []) {
+        if (o.topic !== topic || acked.some((a) => a.partition === o.partition)) continue;
+        acked.push({ partition: o.partition, baseOffset: o.offset.toString() });
+      }
+    }
+    return acked;
+  }
+
+  return {
+    async connect() {
+      await producer.metadata({ topics: [] });
+    },
+    send(topic, records) {
+      const sent = queue.then(() => sendNow(topic, records));
+      queue = sent.catch(() => undefined);
+      return sent;
+    },
+    async partitionCount(topic, fresh) {
+      const metadata = await producer.metadata({ topics: [topic], autocreateTopics, forceUpdate: fresh });
+      return metadata.topics.get(topic)?.partitionsCount ?? 0;
+    },
+    async close() {
+      await queue;
+      await producer.close();
+    },
+  };
+}
+
+/**
+ * Splits records so that within one send no timestamp is 2^31 ms (24.8 days) or more away from
+ * the first one's. @platformatic/dynamic-buffer 0.3.1 zigzag-encodes the 64-bit timestamp delta
+ * with a 31-bit shift, so a larger delta is stored wrong (a replay of old records next to new
+ * ones came back 13 ms off; test/platform/producer-client.test.ts).
+ */
+export function timestampGroups<R extends { timestamp?: string }>(records: R[]): R[][] {
+  const limit = 2 ** 31 - 1;
+  const now = Date.now();
+  const groups: R[][] = [];
+  let first = 0;
+  for (const record of records) {
+    const ts = record.timestamp === undefined ? now : Number(record.timestamp);
+    const current = groups.at(-1);
+    if (current && Math.abs(ts - first) < limit) current.push(record);
+    else {
+      groups.push([record]);
+      first = ts;
+    }
+  }
+  return groups;
+}
+
+function headerMap(headers: RawRecord['headers']): Map<Buffer, Buffer> | undefined {
+  if (!headers) return undefined;
+  const map = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || value === null) continue;
+    for (const one of Array.isArray(value) ? value : [value]) {
+      map.set(Buffer.from(name), typeof one === 'string' ? Buffer.from(one) : one);
+    }
+  }
+  return map;
+}
+
+/** The broker's error name inside a client failure (e.g. `NOT_LEADER_OR_FOLLOWER`), if any. */
+export function brokerErrorName(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  for (const name of producerResetErrors) if (findErrorBy(err, 'apiId', name)) return name;
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): string | undefined => {
+    if (typeof e !== 'object' || e === null || seen.has(e)) return undefined;
+    seen.add(e);
+    const { apiId, errors, cause } = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
+    if (typeof apiId === 'string') return apiId;
+    for (const inner of Array.isArray(errors) ? errors : []) {
+      const found = walk(inner);
+      if (found) return found;
+    }
+    return walk(cause);
+  };
+  return walk(err);
+}
+
+/** False when the client itself says retrying cannot help (e.g. the record is too large). */
+export function isRetriableSendError(err: unknown): boolean {
+  if (err instanceof HubError) return err.retriable;
+  return !(err instanceof Error && findErrorBy(err, 'canRetry', false));
+}
+
+/** The client's message with the distinct causes under it ("produce failed 7 times." alone says little). */
+export function describeSendError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const causes = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): void => {
+    if (!(e instanceof Error) || seen.has(e)) return;
+    seen.add(e);
+    const inner = [...(((e as { errors?: unknown }).errors as unknown[] | undefined) ?? []), e.cause];
+    if (inner.every((i) => !(i instanceof Error)) && e !== err) causes.add(e.message);
+    for (const i of inner) walk(i);
+  };
+  walk(err);
+  return causes.size > 0 ? `${err.message} (${[...causes].join('; ')})` : err.message;
+}
