@@ -11,6 +11,8 @@ import {
   type KafkaSettings,
   kafkaConfigSchema,
 } from '../platform/index.ts';
+import { assignPartition } from '../platform/kafka.ts';
+import { createRecordSender } from '../platform/producer-client.ts';
 import type { HubEvent } from '../schemas/index.ts';
 import { benchBroker } from './support/broker.ts';
 import { contactChangedLong, salesOrderChanged } from './support/events.ts';
@@ -22,7 +24,9 @@ import { smokeRun } from './support/stats.ts';
 /**
  * Ingest: a connector's publishing loop (build ~1 KB Avro events, publish a page at a time
  * through the platform's idempotent acks=all producer, wait for the acks, next page) against
- * Apache Kafka's own ProducerPerformance and against raw kafkajs sending the same bytes.
+ * Apache Kafka's own ProducerPerformance, and against the raw clients sending the same bytes:
+ * @platformatic/kafka (the one the platform producer writes through) and kafkajs (the one it
+ * wrote through before).
  */
 
 const TOPIC = 'erp.sales-order.changed';
@@ -71,16 +75,19 @@ export async function publishLikeAConnector(
   return (performance.now() - start) / 1000;
 }
 
-/** Raw kafkajs (the platform's idempotent producer, no serde): the same framed bytes and headers. */
+type RawClient = 'kafkajs' | 'platformatic';
+
+/** A raw client, idempotent and acks=all, no serde: the same framed bytes, keys and headers. */
 async function publishRaw(
+  client: RawClient,
   settings: KafkaSettings,
   topic: string,
   values: Buffer[],
   events: number,
   page: number,
 ) {
-  const producer = createIdempotentProducer(createKafka(settings, silentLogger()));
-  await producer.connect();
+  const kafka = createKafka(settings, silentLogger());
+  const send = await rawSender(client, kafka, topic);
   const headers = (i: number) => ({
     [EventHeaders.contentType]: AVRO_CONTENT_TYPE,
     [EventHeaders.eventId]: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
@@ -88,7 +95,7 @@ async function publishRaw(
   });
   try {
     // Warm-up: connection, metadata and producer id, as the platform run gets.
-    await producer.send({ topic, acks: -1, messages: [{ key: 'warm-up', value: values[0]! }] });
+    await send.batch([{ key: 'warm-up', value: values[0]!, headers: headers(0) }]);
     let valueBytes = 0;
     const start = performance.now();
     for (let sent = 0; sent < events; sent += page) {
@@ -98,12 +105,35 @@ async function publishRaw(
         valueBytes += value.length;
         messages.push({ key: `SO-${String(i).padStart(8, '0')}`, value, headers: headers(i) });
       }
-      await producer.send({ topic, acks: -1, messages });
+      await send.batch(messages);
     }
     return { events, valueBytes, seconds: (performance.now() - start) / 1000 };
   } finally {
-    await producer.disconnect();
+    await send.close();
   }
+}
+
+type RawMessage = { key: string; value: Buffer; headers: Record<string, string> };
+
+async function rawSender(client: RawClient, kafka: ReturnType<typeof createKafka>, topic: string) {
+  if (client === 'kafkajs') {
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    return {
+      batch: (messages: RawMessage[]) => producer.send({ topic, acks: -1, messages }),
+      close: () => producer.disconnect(),
+    };
+  }
+  const sender = createRecordSender(kafka);
+  const partitions = await sender.partitionCount(topic, true);
+  return {
+    batch: (messages: RawMessage[]) =>
+      sender.send(
+        topic,
+        messages.map((m) => ({ ...m, partition: assignPartition(topic, partitions, m) })),
+      ),
+    close: () => sender.close(),
+  };
 }
 
 /** Encoding alone, same events and loop: how much of the platform run is the serde. */
@@ -138,6 +168,7 @@ export async function benchIngest(): Promise<BenchResult> {
     const topics = {
       hub: `bench.ingest.hub.${id}`,
       raw: `bench.ingest.raw.${id}`,
+      client: `bench.ingest.client.${id}`,
       java: `bench.ingest.java.${id}`,
       plain: `bench.ingest.plain.${id}`,
     };
@@ -150,12 +181,13 @@ export async function benchIngest(): Promise<BenchResult> {
         ctx.serde.encode(topics.raw, SCHEMA, salesOrderChanged(i, lines) as never),
       ),
     );
-    const runs = { hub: [] as Run[], raw: [] as Run[], java: [] as Run[] };
+    const runs = { hub: [] as Run[], raw: [] as Run[], client: [] as Run[], java: [] as Run[] };
     const javaLines: string[] = [];
     let javaLatency = { p50Ms: 0, p99Ms: 0 };
     // Rounds alternate the three, so load from elsewhere on the machine hits each alike.
     for (let round = 0; round < rounds; round += 1) {
-      runs.raw.push(await publishRaw(settings, topics.raw, values, events, page));
+      runs.raw.push(await publishRaw('kafkajs', settings, topics.raw, values, events, page));
+      runs.client.push(await publishRaw('platformatic', settings, topics.client, values, events, page));
       const seconds = await publishLikeAConnector(ctx, topics.hub, events, page, lines);
       runs.hub.push({ events, valueBytes: events * bytes, seconds });
       const java = await runJavaProducer({
@@ -172,7 +204,7 @@ export async function benchIngest(): Promise<BenchResult> {
       javaLines.push(java.line);
       if (rate(runs.java.at(-1)!) >= rate(best(runs.java))) javaLatency = java;
     }
-    const [hub, raw, javaRun] = [best(runs.hub), best(runs.raw), best(runs.java)];
+    const [hub, raw, client, javaRun] = [best(runs.hub), best(runs.raw), best(runs.client), best(runs.java)];
     const encodeRate = await encodeOnly(ctx, smoke ? 1_000 : 20_000, lines);
     // The same loop with a ~1 KB event of strings only: how much the decimals cost.
     const base = (await ctx.serde.encode(topics.plain, CONTACT, contactChangedLong(0, 0) as never)).length;
@@ -189,11 +221,11 @@ export async function benchIngest(): Promise<BenchResult> {
       publishLikeAConnector(ctx, topics.hub, smoke ? 500 : 10_000, page, lines).then(() => undefined),
     );
     notes.push(
-      `rounds (events/s): hub ${runs.hub.map((r) => Math.round(rate(r))).join(', ')}; raw kafkajs ${runs.raw.map((r) => Math.round(rate(r))).join(', ')}; Java ${runs.java.map((r) => Math.round(rate(r))).join(', ')}; the best round of each is reported`,
+      `rounds (events/s): hub ${runs.hub.map((r) => Math.round(rate(r))).join(', ')}; raw @platformatic/kafka ${runs.client.map((r) => Math.round(rate(r))).join(', ')}; raw kafkajs ${runs.raw.map((r) => Math.round(rate(r))).join(', ')}; Java ${runs.java.map((r) => Math.round(rate(r))).join(', ')}; the best round of each is reported`,
     );
     for (const line of javaLines) notes.push(`ProducerPerformance: ${line}`);
     notes.push(
-      `where the platform producer's time goes: the serde (validate + encode + frame) alone, same events and loop, runs at ${Math.round(encodeRate)} events/s; raw kafkajs with the same bytes at ${Math.round(rate(raw))} events/s; the hub run, which does both, at ${Math.round(rate(hub))} events/s`,
+      `where the platform producer's time goes: the serde (validate + encode + frame) alone, same events and loop, runs at ${Math.round(encodeRate)} events/s; its client (@platformatic/kafka) with the same bytes at ${Math.round(rate(client))} events/s; the hub run, which does both, at ${Math.round(rate(hub))} events/s`,
     );
     notes.push(
       `CPU profile of a hub publish run (self time, top ${hotSpots.length}): ${hotSpots.map((h) => `${h.fn} ${Math.round(h.share * 100)} %`).join('; ')}`,
@@ -207,15 +239,17 @@ export async function benchIngest(): Promise<BenchResult> {
         'replication factor': 1,
         'message size': `${bytes} B Avro value (${SCHEMA}, ${lines} items, Confluent framed) + key + 3 headers; Java: 1024 B value, no key`,
         acks: 'all (-1)',
-        idempotent: 'yes (all three)',
-        'hub batch': `${page} events per publish(), one publish in flight, maxInFlightRequests=1 (platform producer)`,
-        'raw kafkajs batch': `${page} records per send(), same bytes, key and headers, no serde`,
+        idempotent: 'yes (all four)',
+        'hub batch': `${page} events per publish(), one publish in flight (platform producer over @platformatic/kafka)`,
+        'raw client batches': `${page} records per send(), one send in flight, same bytes, keys and headers, no serde: @platformatic/kafka (the platform producer's client) and kafkajs (maxInFlightRequests=1)`,
         'Java producer': `ProducerPerformance 4.1.2 --throughput -1, defaults: ${javaProducerDefaults}`,
-        events: `per round: hub ${events}, raw ${events}, Java ${javaRecords}; ${rounds} round(s), best reported`,
+        events: `per round: hub ${events}, each raw client ${events}, Java ${javaRecords}; ${rounds} round(s), best reported`,
       },
       figures: [
         { label: 'hub platform producer', value: rate(hub), unit: 'events/s' },
         { label: 'hub platform producer', value: mib(hub), unit: 'MiB/s' },
+        { label: 'raw @platformatic/kafka (no serde)', value: rate(client), unit: 'events/s' },
+        { label: 'raw @platformatic/kafka (no serde)', value: mib(client), unit: 'MiB/s' },
         { label: 'raw kafkajs (no serde)', value: rate(raw), unit: 'events/s' },
         { label: 'raw kafkajs (no serde)', value: mib(raw), unit: 'MiB/s' },
         { label: 'Java ProducerPerformance', value: rate(javaRun), unit: 'events/s' },
@@ -240,8 +274,17 @@ export async function benchIngest(): Promise<BenchResult> {
           headline: true,
         },
         { label: 'hub / Java producer (MiB/s)', ratio: mib(hub) / mib(javaRun) },
+        {
+          label: 'raw @platformatic/kafka / Java producer (events/s)',
+          ratio: rate(client) / rate(javaRun),
+          headline: true,
+        },
         { label: 'raw kafkajs / Java producer (events/s)', ratio: rate(raw) / rate(javaRun), headline: true },
-        { label: 'hub / raw kafkajs (events/s)', ratio: rate(hub) / rate(raw), headline: true },
+        {
+          label: 'hub / raw @platformatic/kafka (events/s)',
+          ratio: rate(hub) / rate(client),
+          headline: true,
+        },
         {
           label: 'hub, 1 KB without decimals / Java producer (events/s)',
           ratio: rate(plain) / rate(javaRun),
