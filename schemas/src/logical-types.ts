@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import avro from 'avsc';
+import { smallByteLength, unscaledDecimal, writeSmall } from './decimal-digits.ts';
 
 /**
  * How Avro logical types look in JavaScript, everywhere in the hub (serde, generated types):
@@ -13,9 +14,17 @@ import avro from 'avsc';
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?$/;
 
 type AnyType = avro.Type & { typeName: string };
+
+/** The part of avsc's (untyped) write cursor the decimal type writes through. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  writeLong(n: number): void;
+  writeBytes(buf: Buffer): void;
+  writeFixed(buf: Buffer, len: number): void;
+}
 
 /** Reads `precision`/`scale` the way the Avro spec defines them. */
 function decimalParams(schema: unknown): { precision: number; scale: number } {
@@ -38,21 +47,6 @@ export function bigintToBytes(n: bigint, size?: number): Buffer | undefined {
   if (len > width) return undefined;
   const unsigned = n < 0n ? (1n << BigInt(width * 8)) + n : n;
   return Buffer.from(unsigned.toString(16).padStart(width * 2, '0'), 'hex');
-}
-
-/**
- * The same bytes as bigintToBytes for integers of at most 14 digits (|n| < 2^47), without BigInt
- * or hex strings: most money amounts take this path (the ingest benchmark spent half its CPU in
- * the BigInt one).
- */
-function smallIntToBytes(n: number, size?: number): Buffer | undefined {
-  let len = 1;
-  while (n >= 2 ** (len * 8 - 1) || n < -(2 ** (len * 8 - 1))) len += 1;
-  const width = size ?? len;
-  if (len > width) return undefined;
-  const buf = Buffer.alloc(width, n < 0 ? 0xff : 0);
-  buf.writeIntBE(n, width - len, len);
-  return buf;
 }
 
 /** Inverse of bigintToBytes. */
@@ -80,27 +74,52 @@ export class DecimalType extends avro.types.LogicalType {
 
   /** Decimal string -> unscaled two's-complement bytes; undefined when not representable. */
   protected override _toValue(value: unknown): Buffer | undefined {
-    if (typeof value !== 'string') return undefined;
-    const m = DECIMAL.exec(value);
-    if (!m) return undefined;
-    const [, sign = '', whole = '', fraction = ''] = m;
-    if (fraction.length > this.scale && /[1-9]/.test(fraction.slice(this.scale))) return undefined;
-    const digits = `${whole}${fraction.slice(0, this.scale).padEnd(this.scale, '0')}`.replace(
-      /^0+(?=\d)/,
-      '',
-    );
-    if (digits.length > this.precision) return undefined;
-    if (digits.length <= 14) {
-      const small = Number(digits) * (sign === '-' ? -1 : 1);
-      return smallIntToBytes(small === 0 ? 0 : small, this.fixedSize);
+    const n = unscaledDecimal(value, this.precision, this.scale);
+    if (n === undefined) return undefined;
+    if (typeof n === 'bigint') return bigintToBytes(n, this.fixedSize);
+    const len = smallByteLength(n);
+    const width = this.fixedSize ?? len;
+    if (len > width) return undefined;
+    const buf = Buffer.allocUnsafe(width);
+    writeSmall(buf, 0, width, n);
+    return buf;
+  }
+
+  /**
+   * avsc's write hook (its LogicalType writes `_toValue`'s Buffer through the underlying type):
+   * the same bytes, written straight into the output, with no Buffer per value.
+   */
+  _write(tap: Tap, value: unknown): void {
+    const n = unscaledDecimal(value, this.precision, this.scale);
+    if (n === undefined) throw this.invalid(value);
+    if (typeof n === 'bigint') {
+      const buf = bigintToBytes(n, this.fixedSize);
+      if (!buf) throw this.invalid(value);
+      if (this.fixedSize === undefined) tap.writeBytes(buf);
+      else tap.writeFixed(buf, this.fixedSize);
+      return;
     }
-    const unscaled = BigInt(digits) * (sign === '-' ? -1n : 1n);
-    return bigintToBytes(unscaled, this.fixedSize);
+    const len = smallByteLength(n);
+    const width = this.fixedSize ?? len;
+    if (len > width) throw this.invalid(value);
+    if (this.fixedSize === undefined) tap.writeLong(width);
+    const pos = tap.pos;
+    tap.pos += width;
+    // As avsc's own writes: past the end only the position moves, the caller sees the overflow.
+    if (tap.pos <= tap.buf.length) writeSmall(tap.buf, pos, width, n);
+  }
+
+  private invalid(value: unknown): Error {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    const fixed = this.fixedSize === undefined ? '' : ` in fixed(${this.fixedSize})`;
+    return new Error(`invalid decimal(${this.precision}, ${this.scale})${fixed}: ${shown}`);
   }
 
   protected override _fromValue(buf: Buffer): string {
-    const unscaled = bytesToBigint(buf);
-    const negative = unscaled < 0n;
+    // Up to 6 bytes (|n| < 2^47) the unscaled value is read as a number: no hex string, no BigInt.
+    const len = buf.length;
+    const unscaled = len === 0 ? 0 : len <= 6 ? buf.readIntBE(0, len) : bytesToBigint(buf);
+    const negative = unscaled < 0;
     const digits = (negative ? -unscaled : unscaled).toString().padStart(this.scale + 1, '0');
     const whole = digits.slice(0, digits.length - this.scale);
     const fraction = digits.slice(digits.length - this.scale);
