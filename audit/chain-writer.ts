@@ -1,11 +1,11 @@
-import { sign, verify } from 'node:crypto';
+import { hash as digest, sign, verify } from 'node:crypto';
 import { HubError } from '../core/errors.ts';
+import { canonicalEntryText } from './canonical-shapes.ts';
 import {
   type ActionRecord,
   type AuditEntry,
   type Checkpoint,
   checkpointPayload,
-  entryHash,
   type SourcePosition,
 } from './entry.ts';
 import { sealBody } from './entry-crypto.ts';
@@ -153,7 +153,8 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
         ...sealed,
         prevHash,
       };
-      const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
+      // entryHash's value (SHA-256 of the RFC 8785 text), by the one-shot hash.
+      const entry: AuditEntry = { ...unhashed, hash: digest('sha256', canonicalEntryText(unhashed), 'hex') };
       entries.push(entry);
       prevHash = entry.hash;
     }

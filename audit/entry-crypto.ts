@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { canonicalAadText, canonicalBodyText } from './canonical-shapes.ts';
 import { canonicalJson, type SensitiveBody } from './entry.ts';
 
 /**
@@ -9,7 +10,12 @@ import { canonicalJson, type SensitiveBody } from './entry.ts';
  * consumers, restarts after a crash), and a lost counter means a reused nonce, which breaks GCM
  * completely. Random 96-bit nonces need no state; NIST SP 800-38D bounds their collision risk
  * below 2^-32 for up to 2^32 encryptions under one key, far beyond what one key encrypts between
- * rotations (`tributary audit rotate-key`).
+ * rotations (`tributary audit rotate-key`). They are cut from one randomBytes call per 256
+ * nonces (the same CSPRNG, each byte used once): a call per nonce cost more than the cipher.
+ *
+ * Keys are handed in as Buffers and turned into a KeyObject once per Buffer: given a Buffer,
+ * Node 24's createCipheriv first tries it as a KeyObject and as a CryptoKey, each a throw and
+ * catch, which took longer than the encryption itself. A key Buffer must not change after use.
  */
 
 /** What is bound into the tag besides the body: moving ciphertext to another seq, chain or key id fails. */
@@ -43,7 +49,7 @@ function aadBytes(aad: EntryAad): Buffer {
 
 /** Encrypts a body under a 32-byte key with a fresh random nonce. */
 export function sealBody(key: Buffer, body: SensitiveBody, aad: EntryAad): Sealed {
-  return seal(key, Buffer.from(canonicalJson(body)), aadBytes(aad));
+  return seal(key, Buffer.from(canonicalBodyText(body)), Buffer.from(canonicalAadText(aad)));
 }
 
 /** Decrypts and authenticates a body; throws when the key, AAD or ciphertext is wrong. */
@@ -51,12 +57,41 @@ export function openBody(key: Buffer, sealed: Sealed, aad: EntryAad): SensitiveB
   return JSON.parse(open(key, sealed, aadBytes(aad)).toString('utf8')) as SensitiveBody;
 }
 
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObject(key: Buffer): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    k = createSecretKey(key);
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
+const NONCE = 12;
+const POOL_NONCES = 256;
+let noncePool = Buffer.alloc(0);
+let noncePoolAt = 0;
+
+/** 96 fresh random bits, never handed out twice. */
+function freshNonce(): Buffer {
+  if (noncePoolAt + NONCE > noncePool.length) {
+    noncePool = randomBytes(NONCE * POOL_NONCES);
+    noncePoolAt = 0;
+  }
+  const nonce = noncePool.subarray(noncePoolAt, noncePoolAt + NONCE);
+  noncePoolAt += NONCE;
+  return nonce;
+}
+
 /** AES-256-GCM with a random 96-bit nonce; base64 fields. */
 export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  const nonce = freshNonce();
+  const cipher = createCipheriv('aes-256-gcm', keyObject(key), nonce);
   cipher.setAAD(aad);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const head = cipher.update(plaintext);
+  const tail = cipher.final(); // empty for GCM, a stream mode
+  const ciphertext = tail.length === 0 ? head : Buffer.concat([head, tail]);
   return {
     nonce: nonce.toString('base64'),
     ciphertext: ciphertext.toString('base64'),
@@ -66,7 +101,7 @@ export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
 
 /** Inverse of `seal`; throws on any authentication failure. */
 export function open(key: Buffer, sealed: Sealed, aad: Buffer): Buffer {
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.nonce, 'base64'), {
+  const decipher = createDecipheriv('aes-256-gcm', keyObject(key), Buffer.from(sealed.nonce, 'base64'), {
     authTagLength: 16,
   });
   decipher.setAAD(aad);
