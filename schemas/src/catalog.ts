@@ -146,7 +146,7 @@ export function catalogFromEntries(entries: CatalogEntry[]): SchemaCatalog {
   const byName = new Map<string, CatalogEntry[]>();
   for (const e of entries) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
   for (const list of byName.values()) list.sort((a, b) => a.version - b.version);
-  const versions = (name: string): CatalogEntry[] => {
+  const listOf = (name: string): CatalogEntry[] => {
     const list = byName.get(name);
     if (!list) {
       throw new HubError('SCHEMA_UNKNOWN', `no schema named ${name} in the catalog`, {
@@ -154,13 +154,14 @@ export function catalogFromEntries(entries: CatalogEntry[]): SchemaCatalog {
         hint: 'add schemas/<domain>/<kebab-name>.v1.avsc defining it, or fix the name',
       });
     }
-    return [...list];
+    return list;
   };
   return {
     names: () => [...byName.keys()].sort(),
     has: (name) => byName.has(name),
-    versions,
-    latest: (name) => versions(name).at(-1) as CatalogEntry,
+    versions: (name) => [...listOf(name)],
+    // Called per encoded event: no copy of the list.
+    latest: (name) => listOf(name).at(-1) as CatalogEntry,
   };
 }
 

@@ -5,30 +5,13 @@ import { type ErrorLocation, HubError } from '../../core/errors.ts';
 import type { EventTypes } from '../generated/types.ts';
 import { explainUnresolvable } from './compatibility.ts';
 import { avscOptions } from './logical-types.ts';
+import { encodeTargets, slowEncode } from './serde-encode.ts';
+import { SerdeError } from './serde-error.ts';
+import { createFrameWriter } from './strict-writer.ts';
 import type { AvroSchemaJson, SchemaCatalog, SchemaRegistry } from './types.ts';
-import { valueErrors } from './value-errors.ts';
-import { frame, unframe } from './wire.ts';
+import { unframe, writeHeader } from './wire.ts';
 
-/**
- * Serde error codes (SerdeError, a HubError; `where` names topic, partition and offset on decode,
- * topic, schema and field on encode). None is retriable: the same bytes fail the same way, so the
- * record belongs in the DLQ. Registry outages surface as the registry's own retriable errors
- * (SCHEMA_REGISTRY_UNREACHABLE, SCHEMA_REGISTRY_ERROR) with the same `where`.
- * - SERDE_BAD_MAGIC: the first byte is not 0, so the record is not in the Confluent wire format.
- * - SERDE_TRUNCATED: the record ends inside the header or inside the Avro body.
- * - SERDE_CORRUPT: the body does not decode with its writer schema (bad lengths, union index,
- *   trailing bytes).
- * - SERDE_UNKNOWN_SCHEMA_ID: the registry has no schema with the header's id.
- * - SERDE_UNRESOLVABLE: the writer's schema cannot be read as the catalog's latest version.
- * - SERDE_UNKNOWN_SCHEMA: encode was asked for a schema name the catalog doesn't have.
- * - SERDE_INVALID: the value to encode doesn't match the schema; `where.field` is the path.
- */
-export class SerdeError extends HubError {
-  constructor(code: string, message: string, where: ErrorLocation, cause?: unknown) {
-    super(code, message, { where, ...(cause === undefined ? {} : { cause }) });
-    this.name = 'SerdeError';
-  }
-}
+export { SerdeError };
 
 /** A decoded record. */
 export interface DecodedEvent {
@@ -96,7 +79,7 @@ export function createSerde(options: SerdeOptions): Serde {
   const { registry, catalog } = options;
   const subjectFor = options.subjectFor ?? topicNameStrategy;
   const ids = new Map<string, Promise<number>>();
-  const writers = new Map<number, Promise<WriterInfo>>();
+  const writerInfos = new Map<number, Promise<WriterInfo>>();
   const resolvers = new Map<number, unknown>();
   const catalogCanonical = new Map<string, number | undefined>();
 
@@ -112,7 +95,7 @@ export function createSerde(options: SerdeOptions): Serde {
   };
 
   const writerFor = (id: number, where: ErrorLocation): Promise<WriterInfo> => {
-    let pending = writers.get(id);
+    let pending = writerInfos.get(id);
     if (!pending) {
       pending = (async () => {
         let schema: AvroSchemaJson;
@@ -142,54 +125,44 @@ export function createSerde(options: SerdeOptions): Serde {
         }
         return { type, name: type.name ?? type.typeName, canonical: canonicalize(schema) as string };
       })();
-      writers.set(id, pending);
+      writerInfos.set(id, pending);
       // A failed lookup must not stick: the registry may learn the id later.
-      pending.catch(() => writers.delete(id));
+      pending.catch(() => writerInfos.delete(id));
     }
     return pending;
   };
 
+  const targetFor = encodeTargets(catalog, subjectFor);
+  const writeFramed = createFrameWriter();
+
   return {
     async encode(topic, schemaName, value) {
-      if (!catalog.has(schemaName)) {
-        throw new SerdeError('SERDE_UNKNOWN_SCHEMA', `no schema named ${schemaName} in the catalog`, {
-          topic,
-          schema: schemaName,
-        });
-      }
-      const entry = catalog.latest(schemaName);
-      // One strict check on the hot path; the slower walk that names fields only for a bad value.
-      const valid = entry.type.isValid(value, { noUndeclaredFields: true });
-      const problems = valid ? [] : valueErrors(entry.type, value);
-      if (!valid && problems.length === 0) problems.push({ path: '', message: 'does not match the schema' });
-      const first = problems[0];
-      if (first) {
-        const list = problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ');
-        throw new SerdeError(
-          'SERDE_INVALID',
-          `value for ${schemaName} v${entry.version} is invalid: ${list}`,
-          {
-            topic,
-            schema: schemaName,
-            field: first.path || undefined,
-          },
-        );
-      }
-      const subject = subjectFor(topic, schemaName);
-      const key = `${subject}\u0000${schemaName}@${entry.version}`;
-      let id = ids.get(key);
-      if (!id) {
-        id = registry.register(subject, entry.schema, { version: entry.version });
-        ids.set(key, id);
-        id.catch(() => ids.delete(key));
-      }
-      let schemaId: number;
+      const target = targetFor(topic, schemaName);
+      const { entry } = target;
+      let framed: Buffer;
       try {
-        schemaId = await id;
-      } catch (err) {
-        throw withWhere(err, { topic, subject, schema: schemaName });
+        // Validates while it writes: throws for exactly the values the strict isValid rejects.
+        framed = writeFramed(target.writer, value);
+      } catch {
+        framed = slowEncode(topic, schemaName, entry, value);
       }
-      return frame(schemaId, entry.type.toBuffer(value));
+      let schemaId = target.schemaId;
+      if (schemaId === undefined) {
+        const { subject, key } = target;
+        let id = ids.get(key);
+        if (!id) {
+          id = registry.register(subject, entry.schema, { version: entry.version });
+          ids.set(key, id);
+          id.catch(() => ids.delete(key));
+        }
+        try {
+          schemaId = await id;
+        } catch (err) {
+          throw withWhere(err, { topic, subject, schema: schemaName });
+        }
+        target.schemaId = schemaId;
+      }
+      return writeHeader(framed, schemaId);
     },
 
     async decode(buffer, where) {

@@ -5,12 +5,18 @@
 export const MAGIC_BYTE = 0;
 export const HEADER_SIZE = 5;
 
+/** Writes the 5-byte header for `schemaId` into the first bytes of `framed`. */
+export function writeHeader(framed: Buffer, schemaId: number): Buffer {
+  framed.writeUInt8(MAGIC_BYTE, 0);
+  framed.writeInt32BE(schemaId, 1);
+  return framed;
+}
+
 /** Prefixes an Avro body with the 5-byte header for `schemaId`. */
 export function frame(schemaId: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(HEADER_SIZE);
-  header.writeUInt8(MAGIC_BYTE, 0);
-  header.writeInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
+  const framed = Buffer.allocUnsafe(HEADER_SIZE + body.length);
+  body.copy(framed, HEADER_SIZE);
+  return writeHeader(framed, schemaId);
 }
 
 /** Splits a framed message; `problem` tells why it can't be one (the serde turns it into an error). */
