@@ -15,6 +15,7 @@ import { HEADER_SIZE } from './wire.ts';
  * catalog type whose record writes check both first, so it writes exactly the values
  * `isValid(value, { noUndeclaredFields: true })` accepts, with the same bytes as the catalog type
  * (same schema, same options). When it throws, the serde runs the slow validation for the error.
+ * Its strings also take a shorter write (StringWriteType below), byte for byte avsc's.
  */
 
 type Write = (tap: unknown, value: unknown) => void;
@@ -35,6 +36,42 @@ class StrictRecordType extends avro.types.RecordType {
   }
 }
 
+/** The part of avsc's (untyped) write cursor the string write uses. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+}
+
+const stringWrite = (avro.types.StringType.prototype as unknown as { _write: Write })._write;
+
+/**
+ * avsc's string type, with short ASCII strings (most ids, codes and names) written in one pass:
+ * avsc first asks Buffer.byteLength, a native call per string. Same bytes: a one-byte zigzag
+ * length (below 64) and the characters; anything else goes to avsc's own write.
+ */
+class StringWriteType extends avro.types.StringType {
+  _write(tap: Tap, value: unknown): void {
+    if (typeof value === 'string') {
+      const len = value.length;
+      const { buf, pos } = tap;
+      if (len < 64 && pos + 1 + len <= buf.length) {
+        let i = 0;
+        for (; i < len; i += 1) {
+          const c = value.charCodeAt(i);
+          if (c >= 0x80) break;
+          buf[pos + 1 + i] = c;
+        }
+        if (i === len) {
+          buf[pos] = len << 1;
+          tap.pos = pos + 1 + len;
+          return;
+        }
+      }
+    }
+    stringWrite.call(this, tap, value);
+  }
+}
+
 /** A copy of the type of `schema` (built with the hub's avsc options) that writes only valid values. */
 export function strictType(schema: AvroSchemaJson): avro.Type {
   const options = avscOptions();
@@ -42,7 +79,9 @@ export function strictType(schema: AvroSchemaJson): avro.Type {
   return avro.Type.forSchema(schema as avro.Schema, {
     ...options,
     typeHook: (s, opts) => {
+      if (s === 'string') return new StringWriteType();
       const def = s as { type?: unknown; logicalType?: unknown };
+      if (def.type === 'string' && def.logicalType === undefined) return new StringWriteType();
       if (def.type !== 'record' && def.type !== 'error') return undefined;
       if (typeof def.logicalType === 'string' && def.logicalType in logicalTypes) return undefined;
       return new StrictRecordType(s, opts);

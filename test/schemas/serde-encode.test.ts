@@ -228,6 +228,49 @@ describe('serde encode in one pass', () => {
     expect(bytes.readInt32BE(1)).toBe((await createEmbeddedRegistry({ log }).latest('orders-value'))?.id);
   });
 
+  it('writes strings of every kind as avsc does (short ASCII ones take a one-pass write)', async () => {
+    const { catalog: own, entry } = catalogOf({
+      type: 'record',
+      name: 'Texts',
+      namespace: 'tributary.test',
+      fields: [
+        { name: 'plain', type: 'string' },
+        { name: 'maybe', type: ['null', 'string'], default: null },
+        { name: 'list', type: { type: 'array', items: { type: 'string' } } },
+        { name: 'byKey', type: { type: 'map', values: 'string' } },
+      ],
+    });
+    const serde = createSerde({
+      registry: createEmbeddedRegistry({ log: new MemorySchemaLog() }),
+      catalog: own,
+    });
+    const texts = [
+      '',
+      'a',
+      'x'.repeat(63),
+      'x'.repeat(64),
+      'x'.repeat(200),
+      '\u007f',
+      'caf\u00e9',
+      'na\u00efve-but-long-enough-to-matter-'.repeat(3),
+      '\u{1f600} emoji',
+      'lone \ud800 surrogate',
+      '\u4e2d\u6587',
+      `${'y'.repeat(62)}\u00e9`,
+    ];
+    for (const text of texts) {
+      const value = { plain: text, maybe: text, list: [text, 'ok', text], byKey: { [text]: text } };
+      const bytes = await serde.encode('texts', 'tributary.test.Texts', value as never);
+      expect(bytes.subarray(5), JSON.stringify(text)).toEqual(entry.type.toBuffer(value));
+      const decoded = await serde.decode(bytes, { topic: 'texts', partition: 0, offset: '0' });
+      expect(decoded.value, JSON.stringify(text)).toEqual(entry.type.fromBuffer(entry.type.toBuffer(value)));
+    }
+    const err = await refusal(
+      serde.encode('texts', 'tributary.test.Texts', { plain: 5, list: [], byKey: {} } as never),
+    );
+    expect(err.where.field).toBe('plain');
+  });
+
   it('frames large values and concurrent first encodes, each with its own bytes', async () => {
     const { catalog: own, entry } = catalogOf({
       type: 'record',
