@@ -1,6 +1,5 @@
-import { hash as digest, sign, verify } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import { HubError } from '../core/errors.ts';
-import { canonicalEntryText } from './canonical-shapes.ts';
 import {
   type ActionRecord,
   type AuditEntry,
@@ -8,7 +7,7 @@ import {
   checkpointPayload,
   type SourcePosition,
 } from './entry.ts';
-import { sealBody } from './entry-crypto.ts';
+import { buildEntries } from './entry-builder.ts';
 import { type AuditKeyRing, encryptionKey } from './keys.ts';
 import type { AuditStore, ChainAppender } from './store.ts';
 import type { SubjectKeyStore } from './subject-keys.ts';
@@ -17,6 +16,14 @@ import type { SubjectKeyStore } from './subject-keys.ts';
  * Extends one chain: encrypts each action's sensitive body, links it to the previous entry's
  * hash, appends durably, and signs a checkpoint every N entries or every T ms (whichever comes
  * first, only when there is something new) and on close.
+ *
+ * Appends run in two stages. Preparing (dedup, keys, encrypt, hash) runs one batch at a time,
+ * on top of the last prepared batch; writing (one write + fsync per batch) and checkpoints run
+ * one at a time in call order. So a caller with several batches in flight gets batch n+1
+ * prepared while batch n's write and fsync run, and still: batches reach the disk in call
+ * order, each append resolves only after its own fsync, and head() moves only then. A failed
+ * write fails the batches prepared on top of it as well (they link to entries not written);
+ * the next append continues from the last durable entry.
  */
 
 export interface ChainWriterOptions {
@@ -38,7 +45,10 @@ export interface ChainWriter {
   readonly chainId: string;
   /** Seq and hash of the last entry, and where in the source it came from. */
   head(): { seq: number; hash: string; lastSource: SourcePosition | null };
-  /** Appends the actions (dropping event ids already recorded); resolves once durable. */
+  /**
+   * Appends the actions (dropping event ids already recorded); resolves once durable. May be
+   * called again before it resolves: the next batch is prepared while this one is written.
+   */
   append(records: ActionRecord[]): Promise<AuditEntry[]>;
   /** Signs a checkpoint if N entries or T ms have passed with new entries. */
   checkpointIfDue(): Promise<Checkpoint | null>;
@@ -75,12 +85,19 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
   const recentCap = options.recentEventIds ?? 1000;
   const recent = new Set(appender.state.recentEventIds);
   let closed = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  let closing = false;
+  // Stage 1 (prepare) and stage 2 (write, checkpoints): each runs one operation at a time.
+  let preparing: Promise<unknown> = Promise.resolve();
+  let writing: Promise<unknown> = Promise.resolve();
+  // What the next batch is prepared on: the last prepared entry, and the ids of prepared batches
+  // not yet durable. `generation` moves on when a write fails, voiding batches prepared before.
+  let prepared = { seq, hash };
+  const inFlight = new Set<string>();
+  let generation = 0;
 
-  // One operation at a time: appends and checkpoints must see each other's seq and hash.
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => {});
+  const inWriteOrder = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = writing.then(fn, fn);
+    writing = run.catch(() => {});
     return run;
   };
 
@@ -110,79 +127,91 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
     return cp;
   };
 
-  const doAppend = async (records: ActionRecord[]): Promise<AuditEntry[]> => {
-    if (closed)
-      throw new HubError('AUDIT_WRITER_CLOSED', 'chain writer is closed', { where: { chain: chainId } });
-    // One pass: drop ids already in the chain and repeats within this batch (first one wins).
+  interface Batch {
+    entries: AuditEntry[];
+    generation: number;
+  }
+
+  const prepare = async (records: ActionRecord[]): Promise<Batch> => {
+    // One pass: drop ids already in the chain or in flight, and repeats in this batch (first wins).
     const seen = new Set<string>();
     const unique = records.filter((r) => {
-      if (recent.has(r.eventId) || seen.has(r.eventId)) return false;
+      if (recent.has(r.eventId) || inFlight.has(r.eventId) || seen.has(r.eventId)) return false;
       seen.add(r.eventId);
       return true;
     });
-    if (unique.length === 0) return [];
+    if (unique.length === 0) return { entries: [], generation };
     const subjects = unique.flatMap((r) => (r.subjectId === null ? [] : [r.subjectId]));
     const subjectDataKeys = subjects.length > 0 ? await subjectKeys.keysFor(subjects) : new Map();
     const keyId = keys.currentEncryptionKeyId;
-    const masterKey = encryptionKey(keys, keyId);
-    let nextSeq = seq;
-    let prevHash = hash;
-    const entries: AuditEntry[] = [];
-    for (const r of unique) {
-      nextSeq += 1;
-      const subjectKey = r.subjectId === null ? undefined : subjectDataKeys.get(r.subjectId);
-      const subjectKeyId = subjectKey?.id ?? null;
-      const sealed = sealBody(
-        subjectKey?.key ?? masterKey,
-        { argsDigest: r.argsDigest, subjectId: r.subjectId, details: r.details },
-        { chain: chainId, seq: nextSeq, prevHash, keyId, subjectKeyId, eventId: r.eventId },
-      );
-      const unhashed: Omit<AuditEntry, 'hash'> = {
-        seq: nextSeq,
-        time: new Date(r.time).toISOString(),
-        action: r.action,
-        actor: r.actor,
-        resource: r.resource,
-        outcome: r.outcome,
-        component: r.component,
-        correlationId: r.correlationId,
-        source: r.source,
-        eventId: r.eventId,
-        keyId,
-        subjectKeyId,
-        ...sealed,
-        prevHash,
-      };
-      // entryHash's value (SHA-256 of the RFC 8785 text), by the one-shot hash.
-      const entry: AuditEntry = { ...unhashed, hash: digest('sha256', canonicalEntryText(unhashed), 'hex') };
-      entries.push(entry);
-      prevHash = entry.hash;
+    const batchKeys = { keyId, masterKey: encryptionKey(keys, keyId), subjectKeys: subjectDataKeys };
+    // From here on synchronous: the base read here is the one the entries link to.
+    const entries = buildEntries(chainId, unique, prepared.seq, prepared.hash, batchKeys);
+    const last = entries.at(-1);
+    if (last) prepared = { seq: last.seq, hash: last.hash };
+    for (const e of entries) inFlight.add(e.eventId);
+    return { entries, generation };
+  };
+
+  const write = async (batch: Batch): Promise<AuditEntry[]> => {
+    const { entries } = batch;
+    if (entries.length === 0) return entries;
+    if (batch.generation !== generation) {
+      throw new HubError('AUDIT_APPEND_ABORTED', 'an earlier batch of this chain failed to be written', {
+        where: { chain: chainId, seq: entries[0]!.seq },
+        hint: 'the batch links to entries that are not on disk; append it again',
+      });
     }
-    await appender.append(entries);
-    // Only after the write is durable does the in-memory head move on.
-    seq = nextSeq;
-    hash = prevHash;
-    lastSource = entries.at(-1)!.source;
-    for (const e of entries) remember(e.eventId);
+    try {
+      await appender.append(entries);
+    } catch (err) {
+      // Everything prepared on top of this batch is void; continue from the durable head.
+      generation += 1;
+      prepared = { seq, hash };
+      inFlight.clear();
+      throw err;
+    }
+    // Only after the write is durable does the head move on.
+    const last = entries.at(-1)!;
+    seq = last.seq;
+    hash = last.hash;
+    lastSource = last.source;
+    for (const e of entries) {
+      inFlight.delete(e.eventId);
+      remember(e.eventId);
+    }
     if (seq - checkpointedSeq >= options.checkpointEvery) await doCheckpoint();
     return entries;
+  };
+
+  const append = (records: ActionRecord[]): Promise<AuditEntry[]> => {
+    if (closing) {
+      return Promise.reject(
+        new HubError('AUDIT_WRITER_CLOSED', 'chain writer is closed', { where: { chain: chainId } }),
+      );
+    }
+    const batch = preparing.then(() => prepare(records));
+    preparing = batch.catch(() => {});
+    // The write slot is taken now, so batches and checkpoints reach the disk in call order.
+    return inWriteOrder(async () => write(await batch));
   };
 
   return {
     chainId,
     head: () => ({ seq, hash, lastSource }),
-    append: (records) => serial(() => doAppend(records)),
+    append,
     checkpointIfDue: () =>
-      serial(async () =>
+      inWriteOrder(async () =>
         !closed &&
         (seq - checkpointedSeq >= options.checkpointEvery ||
           clock() - checkpointedAt >= options.checkpointIntervalMs)
           ? doCheckpoint()
           : null,
       ),
-    checkpoint: () => serial(async () => (closed ? null : doCheckpoint())),
-    close: () =>
-      serial(async () => {
+    checkpoint: () => inWriteOrder(async () => (closed ? null : doCheckpoint())),
+    close: () => {
+      closing = true;
+      return inWriteOrder(async () => {
         if (closed) return;
         try {
           await doCheckpoint();
@@ -190,7 +219,8 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
           closed = true;
           await appender.close();
         }
-      }),
+      });
+    },
   };
 }
 
