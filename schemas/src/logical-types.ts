@@ -17,10 +17,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type AnyType = avro.Type & { typeName: string };
 
-/** The part of avsc's (untyped) write cursor the decimal type writes through. */
+/** The part of avsc's (untyped) read/write cursor the decimal type uses. */
 interface Tap {
   buf: Buffer;
   pos: number;
+  readLong(): number;
   writeLong(n: number): void;
   writeBytes(buf: Buffer): void;
   writeFixed(buf: Buffer, len: number): void;
@@ -116,9 +117,29 @@ export class DecimalType extends avro.types.LogicalType {
   }
 
   protected override _fromValue(buf: Buffer): string {
+    return this.fromBytes(buf, 0, buf.length);
+  }
+
+  /**
+   * avsc's read hook (its LogicalType reads a Buffer through the underlying type, then
+   * `_fromValue`): the same string, read in place, with no Buffer per value.
+   */
+  _read(tap: Tap): string {
+    const len = this.fixedSize ?? tap.readLong();
+    const start = tap.pos;
+    const end = start + len;
+    // Where avsc's bytes read returns nothing (negative length, past the end), the conversion
+    // threw: the serde reports the record as corrupt, as before.
+    if (len < 0 || end > tap.buf.length) throw new Error(`decimal of ${len} bytes runs past the record`);
+    tap.pos = end;
+    return this.fromBytes(tap.buf, start, end);
+  }
+
+  private fromBytes(buf: Buffer, start: number, end: number): string {
     // Up to 6 bytes (|n| < 2^47) the unscaled value is read as a number: no hex string, no BigInt.
-    const len = buf.length;
-    const unscaled = len === 0 ? 0 : len <= 6 ? buf.readIntBE(0, len) : bytesToBigint(buf);
+    const len = end - start;
+    const unscaled =
+      len === 0 ? 0 : len <= 6 ? buf.readIntBE(start, len) : bytesToBigint(buf.subarray(start, end));
     const negative = unscaled < 0;
     const digits = (negative ? -unscaled : unscaled).toString().padStart(this.scale + 1, '0');
     const whole = digits.slice(0, digits.length - this.scale);

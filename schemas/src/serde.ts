@@ -82,6 +82,8 @@ export function createSerde(options: SerdeOptions): Serde {
   const writerInfos = new Map<number, Promise<WriterInfo>>();
   const resolvers = new Map<number, unknown>();
   const catalogCanonical = new Map<string, number | undefined>();
+  /** Catalog version per writer schema id, once found (looked up again while not found). */
+  const versionById = new Map<number, number>();
 
   const writerVersion = (name: string, canonical: string): number | undefined => {
     if (!catalog.has(name)) return undefined;
@@ -220,7 +222,11 @@ export function createSerde(options: SerdeOptions): Serde {
           { ...at, schemaId },
         );
       }
-      const version = writerVersion(writer.name, writer.canonical);
+      let version = versionById.get(schemaId);
+      if (version === undefined) {
+        version = writerVersion(writer.name, writer.canonical);
+        if (version !== undefined) versionById.set(schemaId, version);
+      }
       return {
         schemaName: writer.name,
         schemaId,

@@ -247,6 +247,16 @@ describe('decimal values against the BigInt reference', () => {
     },
   );
 
+  it('refuses to read a decimal that runs past the record or has a negative length', () => {
+    const bytes = typeOf({ precision: 18, scale: 2 });
+    const fixed = typeOf({ precision: 18, scale: 2, size: 8 });
+    // zigzag 10 = 5 bytes announced, 2 present; zigzag 1 = length -1.
+    expect(() => bytes.fromBuffer(Buffer.from([10, 1, 2]))).toThrow(/past the record/);
+    expect(() => bytes.fromBuffer(Buffer.from([1, 1]))).toThrow(/past the record/);
+    expect(() => fixed.fromBuffer(Buffer.from([0, 0, 1]))).toThrow(/past the record/);
+    expect(bytes.fromBuffer(Buffer.from([0]))).toBe('0.00');
+  });
+
   it('writes many decimals past the end of avsc’s 1 KiB shared buffer the same way', () => {
     const shape = { precision: 18, scale: 2 };
     const list = avro.Type.forSchema(
