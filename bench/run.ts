@@ -31,7 +31,6 @@ export const BENCHMARKS = [
 
 /** Parts of the issue without a benchmark here, and why (printed into RESULTS.md). */
 const MISSING = [
-  'Memory of `tributary up` with every component: bench/memory.ts measures the hub plumbing under ingest in one process instead (the full hub needs Redis and the demo systems).',
   'Failover under load (issue 8 must-show): `npm run failover`, not part of this run (it starts a three-node cluster); its outcome is in the issue note.',
 ];
 

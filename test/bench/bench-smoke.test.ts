@@ -66,11 +66,14 @@ describe('benchmarks', () => {
         ? /\| OCR pages\/s, tesseract CLI, one process for all pages \| [\d,.]+ pages\/s \|/
         : /reference missing: the tesseract CLI is not installed/,
     );
+    // Memory measures README's first command, tributary up, under load through its ingress.
+    expect(results).toMatch(/\| tributary up under ingress load \(peak\) \| [\d,.]+ MiB \|/);
+    expect(results).toMatch(/\| commands answered by the ERP connector \| 50 results \|/);
     expect(results).toMatch(/- Machine: \d+ cores/);
     // Each benchmark prints its setup when it runs.
     expect(output).toContain('acks: all (-1)');
     expect(output).toContain('partitions: 3');
-  }, 180_000);
+  }, 300_000);
 
   it('lists a script for every benchmark it runs', () => {
     for (const name of BENCHMARKS) expect(existsSync(join(root, 'bench', `${name}.ts`)), name).toBe(true);
