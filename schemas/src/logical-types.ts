@@ -110,6 +110,22 @@ export class DecimalType extends avro.types.LogicalType {
     if (tap.pos <= tap.buf.length) writeSmall(tap.buf, pos, width, n);
   }
 
+  /**
+   * avsc's validity check (isValid, and the choice of an unwrapped union's branch): the verdict
+   * of `_toValue`, without making the bytes.
+   */
+  _check(value: unknown, _flags?: unknown, hook?: (value: unknown, type: avro.Type) => void): boolean {
+    const n = unscaledDecimal(value, this.precision, this.scale);
+    const ok =
+      n === undefined
+        ? false
+        : typeof n === 'bigint'
+          ? bigintToBytes(n, this.fixedSize) !== undefined
+          : this.fixedSize === undefined || smallByteLength(n) <= this.fixedSize;
+    if (!ok && hook) hook(value, this);
+    return ok;
+  }
+
   private invalid(value: unknown): Error {
     const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
     const fixed = this.fixedSize === undefined ? '' : ` in fixed(${this.fixedSize})`;

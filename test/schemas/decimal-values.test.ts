@@ -23,6 +23,9 @@ const shapes: Shape[] = [
   { precision: 18, scale: 2, size: 8 },
   { precision: 38, scale: 4, size: 16 },
   { precision: 4, scale: 2, size: 2 },
+  // fixed sizes too small for their precision: a value can have few enough digits and not fit
+  { precision: 6, scale: 2, size: 2 },
+  { precision: 18, scale: 2, size: 6 },
 ];
 
 function typeOf({ precision, scale, size }: Shape): avro.Type {
