@@ -59,6 +59,7 @@ export {
   type EventProducerOptions,
   type PublishOptions,
 } from './producer.ts';
+export type { PublishPipeline, Submitted } from './publish-pipeline.ts';
 export {
   headerText,
   type RawHeaders,

@@ -11,6 +11,7 @@ import {
   producerResetErrors,
   type RecordSender,
 } from './producer-client.ts';
+import { createPublishPipeline, type PublishPipeline, type PublishVia } from './publish-pipeline.ts';
 import type { RawRecord, RecordMetadata } from './records.ts';
 import { outsideTrace, withSendSpan } from './tracing.ts';
 
@@ -43,6 +44,11 @@ export interface EventProducer {
   start(): Promise<void>;
   /** Encodes every event first (nothing is sent if one is invalid), then sends them in one batch. */
   publish(topic: string, events: HubEvent<unknown>[], options?: PublishOptions): Promise<RecordMetadata[]>;
+  /**
+   * Publishes batches to `topic` with the encoding of one overlapping the send of the one before
+   * (`depth` batches unacknowledged at most, default 2); see publish-pipeline.ts.
+   */
+  pipeline(topic: string, options?: { depth?: number }): PublishPipeline;
   /** Sends records byte for byte as given (DLQ, replay, redrive). */
   publishRaw(topic: string, records: RawRecord[]): Promise<RecordMetadata[]>;
   close(): Promise<void>;
@@ -176,22 +182,32 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
     return records;
   }
 
+  /** Encodes `events` (all or nothing), then hands the records to `sendRecords` in a send span. */
+  const publishVia: PublishVia = async (topic, events, opts = {}, sendRecords) => {
+    if (events.length === 0) return [];
+    if (opts.traceparent) {
+      const given = {
+        [EventHeaders.traceparent]: opts.traceparent,
+        ...(opts.tracestate ? { [EventHeaders.tracestate]: opts.tracestate } : {}),
+      };
+      return sendRecords(await encodeAll(topic, events, opts, given));
+    }
+    if (opts.headers?.[EventHeaders.traceparent] !== undefined)
+      return sendRecords(await encodeAll(topic, events, opts, {}));
+    // The send continues the active trace (a PRODUCER span) and its records carry it.
+    return withSendSpan(topic, events.length, async (trace) =>
+      sendRecords(await encodeAll(topic, events, opts, trace)),
+    );
+  };
+
   return {
     start,
-    async publish(topic, events, opts = {}) {
-      if (events.length === 0) return [];
-      if (opts.traceparent) {
-        const given = {
-          [EventHeaders.traceparent]: opts.traceparent,
-          ...(opts.tracestate ? { [EventHeaders.tracestate]: opts.tracestate } : {}),
-        };
-        return send(topic, await encodeAll(topic, events, opts, given));
-      }
-      if (opts.headers?.[EventHeaders.traceparent] !== undefined)
-        return send(topic, await encodeAll(topic, events, opts, {}));
-      // The send continues the active trace (a PRODUCER span) and its records carry it.
-      return withSendSpan(topic, events.length, async (trace) =>
-        send(topic, await encodeAll(topic, events, opts, trace)),
+    publish(topic, events, opts) {
+      return publishVia(topic, events, opts, (records) => send(topic, records));
+    },
+    pipeline(topic, pipelineOptions = {}) {
+      return createPublishPipeline(topic, pipelineOptions.depth ?? 2, publishVia, (records) =>
+        send(topic, records),
       );
     },
     publishRaw(topic, records) {
