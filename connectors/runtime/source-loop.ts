@@ -4,6 +4,7 @@ import {
   type ActionEmitter,
   type DeadLetterWriter,
   type EventProducer,
+  type PublishPipeline,
   withSpan,
 } from '../../platform/index.ts';
 import { type HubEvent, newEnvelope } from '../../schemas/index.ts';
@@ -96,10 +97,24 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
     };
   };
 
-  /** Publishes one page: good records as events, bad ones to the DLQ, then the cursor. */
-  const publishPage = async (stream: SourceStream, page: SourcePage, syncId: string) => {
-    const good: { rec: SourceRecord; event: HubEvent<unknown> }[] = [];
-    const bad: { rec: SourceRecord; stage: string; error: HubError }[] = [];
+  interface SubmittedPage {
+    good: { rec: SourceRecord; event: HubEvent<unknown> }[];
+    bad: { rec: SourceRecord; stage: string; error: HubError }[];
+    acked: Promise<unknown>;
+  }
+
+  /**
+   * Maps one page and queues its events on the stream's publish pipeline; resolves once they
+   * are encoded, so the next page is fetched and encoded while this one is sent.
+   */
+  const submitPage = async (
+    pipe: PublishPipeline,
+    stream: SourceStream,
+    page: SourcePage,
+    syncId: string,
+  ) => {
+    const good: SubmittedPage['good'] = [];
+    const bad: SubmittedPage['bad'] = [];
     for (const rec of page.records) {
       try {
         good.push({ rec, event: toEvent(stream, rec, stream.mapping.apply(rec.raw), syncId) });
@@ -111,11 +126,8 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
     // one it names and try the rest again.
     for (;;) {
       try {
-        await producer.publish(
-          stream.topic,
-          good.map((g) => g.event),
-        );
-        break;
+        const { acked } = await pipe.submit(good.map((g) => g.event));
+        return { good, bad, acked } satisfies SubmittedPage;
       } catch (err) {
         const e = toHubError(err, 'KAFKA_SEND');
         const index = e.where.index;
@@ -124,6 +136,17 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
         bad.push({ rec: rejected!.rec, stage: 'validate', error: e });
       }
     }
+  };
+
+  /** Once a page's events are acknowledged: its bad records to the DLQ, then the cursor. Pages finish in order. */
+  const finishPage = async (
+    stream: SourceStream,
+    page: SourcePage,
+    syncId: string,
+    submitted: SubmittedPage,
+  ) => {
+    await submitted.acked;
+    const { good, bad } = submitted;
     for (const b of bad) {
       logger.warn(
         { stream: stream.name, key: b.rec.key, code: b.error.code, err: b.error },
@@ -178,14 +201,29 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
     };
     return withSpan(`sync ${options.connector}/${stream.name}`, { root, attributes }, async () => {
       const cursor = offsets.get(`${options.connector}/${stream.name}`);
-      for await (const page of stream.read(cursor, signal)) {
-        await waitWhilePaused();
-        if (signal.aborted) return;
-        const batch = { attributes: { ...attributes, 'tributary.batch.records': page.records.length } };
-        await withSpan(`sync.batch ${options.connector}/${stream.name}`, batch, () =>
-          publishPage(stream, page, syncId),
-        );
+      const pipe = producer.pipeline(stream.topic, { depth: 2 });
+      let finished: Promise<void> = Promise.resolve();
+      let failure: unknown;
+      try {
+        for await (const page of stream.read(cursor, signal)) {
+          await waitWhilePaused();
+          if (signal.aborted || failure !== undefined) break;
+          const batch = { attributes: { ...attributes, 'tributary.batch.records': page.records.length } };
+          const submitted = await withSpan(`sync.batch ${options.connector}/${stream.name}`, batch, () =>
+            submitPage(pipe, stream, page, syncId),
+          );
+          finished = finished.then(() => finishPage(stream, page, syncId, submitted));
+          finished.catch((err: unknown) => {
+            failure ??= err;
+          });
+        }
+      } finally {
+        // A page that could not be read or encoded still lets the pages before it finish.
+        await finished.catch(() => undefined);
       }
+      // A page that failed to finish (its cursor not committed) fails the sync.
+      await finished;
+      if (signal.aborted) return;
       stats.get(stream.name)!.lastSyncAt = Date.now();
     });
   };
