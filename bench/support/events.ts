@@ -37,7 +37,8 @@ export function salesOrderChanged(orderNo: number, lines: number): HubEvent<unkn
         quantity: `${1 + (i % 7)}.000`,
         unitPrice: `${10 + i}.25`,
       })),
-      etag: `W/"${randomBytes(8).toString('hex')}"`,
+      // The source system's version tag, as a connector reads it (16 hex digits, like before).
+      etag: `W/"${((orderNo * 2654435761) >>> 0).toString(16).padStart(8, '0')}${(orderNo >>> 0).toString(16).padStart(8, '0')}"`,
       modifiedAt: now,
     },
   );
