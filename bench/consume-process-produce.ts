@@ -119,6 +119,9 @@ export async function benchConsumeProcessProduce(): Promise<BenchResult> {
 
     // 2. Latency: a steady feed at ~a third of that throughput, measured at an output consumer.
     const latencies: number[] = [];
+    // The reader reads the output from its start and skips the throughput phase's events: a
+    // reader that starts at the end can miss the first fed events while it joins its group.
+    const phaseStart = Date.now();
     const reader = createEventConsumer({
       kafka: ctx.kafka,
       serde: ctx.serde,
@@ -126,10 +129,10 @@ export async function benchConsumeProcessProduce(): Promise<BenchResult> {
       topics: [output],
       deadLetters: createDeadLetterWriter({ producer: ctx.producer }),
       concurrency: partitions,
-      fromBeginning: false,
+      fromBeginning: true,
       maxWaitTimeMs: 100,
       handler: async (event) => {
-        latencies.push(Date.now() - event.envelope.time);
+        if (event.envelope.time >= phaseStart) latencies.push(Date.now() - event.envelope.time);
       },
     });
     consumers.push(reader);
