@@ -138,7 +138,7 @@ export function registerConnectorsCommands(program: Command, options: Connectors
           : 'Resume paused connectors',
       )
       .argument('<name...>', 'connectors: erp, crm, hr')
-      .option('--actor <who>', 'who asks (goes to the log)', env.USER ?? 'operator')
+      .option('--actor <who>', 'who asks (goes to the log and the audit)', env.USER ?? 'operator')
       .action(async (names: string[], opts: { actor: string }) => {
         const targets = names.map(findConnector);
         await withHub(async (hub) => {

@@ -1,5 +1,7 @@
 import type { Logger } from '../../core/logger.ts';
 import {
+  ACTIONS_TOPIC,
+  createActionEmitter,
   createTopicFollower,
   type EventProducer,
   ensureTopic,
@@ -22,6 +24,8 @@ export interface ControlRecord {
  * How `tributary connectors pause|resume` reaches connectors running in other processes: the
  * CLI writes the wanted state, every running connector follows the topic and applies the last
  * record for its name (also the one it finds on start, so a paused connector stays paused).
+ * Each request is audited once, where it is made: `connector.pause` or `connector.resume` by its
+ * actor on the connector.
  */
 export interface ConnectorControl {
   send(connector: string, command: ControlCommand, actor: string): Promise<void>;
@@ -35,9 +39,16 @@ export function createConnectorControl(options: {
   kafka: KafkaClient;
   producer: EventProducer;
   topic?: string;
+  /** Where the audit actions of the requests go (with the hub's topic prefix). */
+  actionsTopic?: string;
   logger?: Logger;
 }): ConnectorControl {
   const topic = options.topic ?? CONNECTOR_CONTROL_TOPIC;
+  const actions = createActionEmitter({
+    producer: options.producer,
+    source: 'connector.control',
+    topic: options.actionsTopic ?? ACTIONS_TOPIC,
+  });
   let follower: ReturnType<typeof createTopicFollower> | undefined;
   const ensure = () =>
     ensureTopic({ kafka: options.kafka, topic, partitions: 1, configs: { 'cleanup.policy': 'compact' } });
@@ -48,6 +59,13 @@ export function createConnectorControl(options: {
       await options.producer.publishRaw(topic, [
         { key: connector, value: Buffer.from(JSON.stringify(record)) },
       ]);
+      await actions.emit({
+        action: `connector.${command}`,
+        actor,
+        resource: connector,
+        outcome: 'succeeded',
+        details: { controlTopic: topic },
+      });
     },
     async follow(onCommand) {
       await ensure();

@@ -155,6 +155,7 @@ export function createConsoleOperations(deps: ConsoleOperationsDeps): ConsoleOpe
         kafka: hub.kafka,
         producer: hub.producer,
         topic: `${prefix}${CONNECTOR_CONTROL_TOPIC}`,
+        actionsTopic: `${prefix}${ACTIONS_TOPIC}`,
       });
       await control.send(connector, command, CONSOLE_ACTOR);
     },

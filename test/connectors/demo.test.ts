@@ -116,7 +116,13 @@ it('runs all three connectors against the demo systems and events flow on every 
   }
 
   // Operators pause and resume a running connector through the control topic.
-  const control = createConnectorControl({ kafka: hub.kafka, producer: hub.producer, topic: controlTopic });
+  const actionsTopic = `${prefix}hub.actions`;
+  const control = createConnectorControl({
+    kafka: hub.kafka,
+    producer: hub.producer,
+    topic: controlTopic,
+    actionsTopic,
+  });
   await control.send('connector.crm', 'pause', 'test-operator');
   const crm = running[1]!;
   while ((crm.status().source as { state: string }).state !== 'paused')
@@ -124,6 +130,39 @@ it('runs all three connectors against the demo systems and events flow on every 
   await control.send('connector.crm', 'resume', 'test-operator');
   while ((crm.status().source as { state: string }).state === 'paused')
     await new Promise((r) => setTimeout(r, 100));
+  // Each request is audited once, with the operator who made it.
+  const actions = await collectTopic(hub.kafka, hub.serde, actionsTopic, uniqueName('demo-actions'));
+  collected.set(actionsTopic, actions);
+  const requests = () =>
+    actions.events
+      .map((e) => e.data as { action: string; actor: string; resource: string })
+      .filter((a) => a.action === 'connector.pause' || a.action === 'connector.resume');
+  const auditedBy = Date.now() + 30_000;
+  while (requests().length < 2) {
+    if (Date.now() > auditedBy)
+      throw new Error(`control requests not audited: ${JSON.stringify(requests())}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(requests()).toEqual([
+    {
+      action: 'connector.pause',
+      actor: 'test-operator',
+      resource: 'connector.crm',
+      outcome: 'succeeded',
+      argsDigest: null,
+      subjectId: null,
+      details: { controlTopic },
+    },
+    {
+      action: 'connector.resume',
+      actor: 'test-operator',
+      resource: 'connector.crm',
+      outcome: 'succeeded',
+      argsDigest: null,
+      subjectId: null,
+      details: { controlTopic },
+    },
+  ]);
 
   stop.abort();
   await run;
