@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assignPartition } from '../../platform/kafka.ts';
 import { unacknowledgedPartitions } from '../../platform/producer.ts';
-import { actionEvent, createTopics, deleteTopics, randomName, readTopic, testHub } from './support.ts';
+import { actionEvent, hubWithTopics, randomName, readTopic } from './support.ts';
 
 describe('producer partition checks', () => {
   it('finds the partitions a send wrote to that the answer does not acknowledge', () => {
@@ -26,24 +26,15 @@ describe('producer partition checks', () => {
 });
 
 describe('producer on a real broker with several partitions', () => {
-  let hub: Awaited<ReturnType<typeof testHub>>;
   const topic = randomName('pinned');
-
-  beforeAll(async () => {
-    hub = await testHub();
-    await createTopics(hub.kafka, [topic], 3);
-  });
-  afterAll(async () => {
-    await hub.close();
-    await deleteTopics(hub.kafka, [topic, hub.schemaLogTopic]);
-  });
+  const setup = hubWithTopics([topic], 3);
 
   it('writes each key to the partition the Java-compatible partitioner chooses, and reports every partition written', async () => {
     const events = Array.from({ length: 30 }, (_, i) => actionEvent(`entity-${i}`));
-    const metadata = await hub.producer.publish(topic, events);
+    const metadata = await setup.hub.producer.publish(topic, events);
     const expected = new Set(events.map((e) => assignPartition(topic, 3, { key: e.envelope.subject })));
     expect(new Set(metadata.map((m) => m.partition))).toEqual(expected);
-    const records = await readTopic(hub.kafka, topic);
+    const records = await readTopic(setup.hub.kafka, topic);
     expect(records).toHaveLength(30);
     for (const record of records) {
       expect(record.partition).toBe(assignPartition(topic, 3, { key: record.key?.toString() ?? null }));

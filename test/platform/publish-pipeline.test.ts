@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
 import { createPublishPipeline, type PublishVia } from '../../platform/publish-pipeline.ts';
 import type { RawRecord, RecordMetadata } from '../../platform/records.ts';
 import type { HubEvent } from '../../schemas/index.ts';
-import { actionEvent, createTopics, deleteTopics, randomName, readTopic, testHub } from './support.ts';
+import { actionEvent, hubWithTopics, randomName, readTopic } from './support.ts';
 
 /** A send whose answers the test releases one by one, recording what reached it. */
 function heldSends() {
@@ -92,20 +92,11 @@ describe('publish pipeline (order and failure rules)', () => {
 });
 
 describe('publish pipeline on a real broker', () => {
-  let hub: Awaited<ReturnType<typeof testHub>>;
   const topic = randomName('pipeline');
-
-  beforeAll(async () => {
-    hub = await testHub();
-    await createTopics(hub.kafka, [topic], 3);
-  });
-  afterAll(async () => {
-    await hub.close();
-    await deleteTopics(hub.kafka, [topic, hub.schemaLogTopic]);
-  });
+  const setup = hubWithTopics([topic], 3);
 
   it('writes every batch of one key in submit order, and refuses an invalid event naming it', async () => {
-    const pipe = hub.producer.pipeline(topic, { depth: 3 });
+    const pipe = setup.hub.producer.pipeline(topic, { depth: 3 });
     const ids: string[] = [];
     const acks: Promise<unknown>[] = [];
     for (let b = 0; b < 30; b += 1) {
@@ -120,7 +111,7 @@ describe('publish pipeline on a real broker', () => {
     });
     await Promise.all(acks);
     await pipe.drain();
-    const records = await readTopic(hub.kafka, topic);
+    const records = await readTopic(setup.hub.kafka, topic);
     expect(records).toHaveLength(600);
     expect(records.map((r) => String(r.headers['tributary.event.id']))).toEqual(ids);
   });

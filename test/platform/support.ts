@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { waitForTopicLeaders } from '../../platform/ensure-topic.ts';
 import { createHubContext, type HubContext } from '../../platform/hub-context.ts';
 import type { KafkaClient } from '../../platform/kafka.ts';
@@ -100,3 +101,22 @@ export function actionEvent(subject: string, action = 'test.action', id?: string
     },
   };
 }
+
+/**
+ * A test hub for the tests of one describe block, with `topics` created (`partitions` each)
+ * before them and deleted after them; read `.hub` inside the tests.
+ */
+export function hubWithTopics(topics: string[], partitions: number): { hub: TestHub } {
+  const holder = {} as { hub: TestHub };
+  beforeAll(async () => {
+    holder.hub = await testHub();
+    await createTopics(holder.hub.kafka, topics, partitions);
+  });
+  afterAll(async () => {
+    await holder.hub.close();
+    await deleteTopics(holder.hub.kafka, [...topics, holder.hub.schemaLogTopic]);
+  });
+  return holder;
+}
+
+type TestHub = Awaited<ReturnType<typeof testHub>>;
