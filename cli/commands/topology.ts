@@ -13,7 +13,7 @@ import { buildHubTopology, catalogSchemaCheck } from '../../topology/hub-topolog
 /** What tests may swap; the CLI itself always uses the hub's declarations and the real stdout. */
 export interface TopologyCommandOptions {
   declarations?: readonly ComponentDeclaration[];
-  /** Test-only topic name prefix. */
+  /** Topic name prefix; default TRIBUTARY_TOPIC_PREFIX, as `tributary up` uses it. */
   prefix?: string;
   env?: NodeJS.ProcessEnv;
   write?: (text: string) => void;
@@ -27,13 +27,14 @@ type GraphFormat = (typeof formats)[number];
 export function registerTopologyCommands(program: Command, options: TopologyCommandOptions = {}): void {
   const env = options.env ?? process.env;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const prefix = options.prefix ?? env.TRIBUTARY_TOPIC_PREFIX;
   /** Builds the topology, checking every value schema against the catalog (or the given check). */
   const topologyFor = async (brokerCount?: number): Promise<Topology> =>
     buildHubTopology({
       env,
       ...(brokerCount !== undefined ? { brokerCount } : {}),
       ...(options.declarations ? { declarations: options.declarations } : {}),
-      ...(options.prefix ? { prefix: options.prefix } : {}),
+      ...(prefix ? { prefix } : {}),
       schemaExists: options.schemaExists ?? (await catalogSchemaCheck()),
     });
 

@@ -63,6 +63,19 @@ describe('tributary topology', { timeout: 40_000 }, () => {
     expect(expected.components.map((c) => c.name).sort()).toEqual(hubDeclarations.map((d) => d.name).sort());
   });
 
+  it('takes the topic prefix from TRIBUTARY_TOPIC_PREFIX, as tributary up does', async () => {
+    const prefix = freshPrefix();
+    const options = { env: { ...testKafka().env, TRIBUTARY_TOPIC_PREFIX: prefix }, schemaExists: () => true };
+    const dry = await run(['topology', 'apply', '--dry-run'], {
+      ...options,
+      declarations: testDeclarations(),
+    });
+    const created = dry.split('\n').filter((l) => l.startsWith('[dry-run] create '));
+    expect(created.length).toBeGreaterThan(0);
+    for (const line of created)
+      expect(line.slice('[dry-run] create '.length)).toMatch(new RegExp(`^${prefix.replaceAll('.', '\\.')}`));
+  });
+
   it('apply --dry-run prints the plan and creates nothing; drift fails with TOPOLOGY_DRIFT', async () => {
     const prefix = freshPrefix();
     const options = { prefix, declarations: testDeclarations(), schemaExists: () => true };
