@@ -182,7 +182,7 @@ export async function benchReplay(): Promise<BenchResult> {
       ],
       notes: [
         `ProducerPerformance: ${java.line}`,
-        "the hub reset goes through kafkajs admin.setOffsets, which starts a consumer in the group and waits for its first fetch: a group join, including the broker's group.initial.rebalance.delay.ms (3 s by default); Kafka's tool commits the offsets directly",
+        "the hub reset commits the offsets directly, outside the group (platform/offset-commit.ts, one OffsetCommit as Kafka's AlterConsumerGroupOffsets sends); the Java tool's wall time includes its JVM start",
       ],
       seconds: (performance.now() - started) / 1000,
     };

@@ -2,6 +2,8 @@ import type { Admin } from 'kafkajs';
 import { HubError } from '../core/errors.ts';
 import type { KafkaClient } from './kafka.ts';
 import { fromKafkaError } from './kafka-errors.ts';
+import { commitGroupOffsets } from './offset-commit.ts';
+import { describeClientError, isRetriableClientError } from './producer-client.ts';
 
 /** A consumer group as the coordinator sees it. */
 export interface GroupState {
@@ -125,7 +127,16 @@ export function createOffsetAdmin(kafka: KafkaClient): OffsetAdmin {
     },
     async commit(groupId, topic, offsets) {
       if (offsets.length === 0) return;
-      await call('set group offsets', (a) => a.setOffsets({ groupId, topic, partitions: offsets }), topic);
+      try {
+        await commitGroupOffsets(kafka, groupId, topic, offsets);
+      } catch (err) {
+        throw new HubError('KAFKA_ADMIN', `set group offsets failed: ${describeClientError(err)}`, {
+          retriable: isRetriableClientError(err),
+          cause: err,
+          where: { topic },
+          hint: 'the broker refuses while the group has members: stop its consumers first',
+        });
+      }
     },
   };
   return api;

@@ -48,23 +48,14 @@ function retryDelay(_client: unknown, _operation: string, attempt: number): numb
   return Math.min(250 * 2 ** (attempt - 1), 5000);
 }
 
-export function createRecordSender(
-  kafka: KafkaClient,
-  options: { allowAutoTopicCreation?: boolean } = {},
-): RecordSender {
+/** Client id, brokers, timeouts, TLS and SASL of a @platformatic/kafka client, from the hub's settings. */
+export function clientOptions(kafka: KafkaClient) {
   const settings = kafkaSettingsOf(kafka);
-  const autocreateTopics = options.allowAutoTopicCreation ?? false;
-  const producer = new Producer({
+  return {
     clientId: settings.clientId,
     bootstrapBrokers: settings.brokers,
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    autocreateTopics,
     connectTimeout: settings.connectionTimeoutMs,
     timeout: settings.requestTimeoutMs,
-    retries: 6,
-    retryDelay,
-    repeatOnStaleMetadata: true,
     ...(settings.ssl ? { tls: {} } : {}),
     ...(settings.sasl
       ? {
@@ -75,6 +66,22 @@ export function createRecordSender(
           } as SASLOptions,
         }
       : {}),
+  };
+}
+
+export function createRecordSender(
+  kafka: KafkaClient,
+  options: { allowAutoTopicCreation?: boolean } = {},
+): RecordSender {
+  const autocreateTopics = options.allowAutoTopicCreation ?? false;
+  const producer = new Producer({
+    ...clientOptions(kafka),
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    autocreateTopics,
+    retries: 6,
+    retryDelay,
+    repeatOnStaleMetadata: true,
   });
   // One send at a time: with retries inside the client, a second batch in flight could overtake
   // the first and break the order per key (kafkajs' maxInFlightRequests=1 gave the same rule).
@@ -175,13 +182,13 @@ export function brokerErrorName(err: unknown): string | undefined {
 }
 
 /** False when the client itself says retrying cannot help (e.g. the record is too large). */
-export function isRetriableSendError(err: unknown): boolean {
+export function isRetriableClientError(err: unknown): boolean {
   if (err instanceof HubError) return err.retriable;
   return !(err instanceof Error && findErrorBy(err, 'canRetry', false));
 }
 
 /** The client's message with the distinct causes under it ("produce failed 7 times." alone says little). */
-export function describeSendError(err: unknown): string {
+export function describeClientError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const causes = new Set<string>();
   const seen = new Set<unknown>();

@@ -6,8 +6,8 @@ import { createPartitionCounts } from './partition-counts.ts';
 import {
   brokerErrorName,
   createRecordSender,
-  describeSendError,
-  isRetriableSendError,
+  describeClientError,
+  isRetriableClientError,
   producerResetErrors,
   type RecordSender,
 } from './producer-client.ts';
@@ -128,8 +128,8 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
           where: { topic },
         });
       }
-      throw new HubError('KAFKA_SEND', describeSendError(err), {
-        retriable: isRetriableSendError(err),
+      throw new HubError('KAFKA_SEND', describeClientError(err), {
+        retriable: isRetriableClientError(err),
         cause: err,
         where: { topic },
         hint: 'check that the brokers are reachable (KAFKA_BROKERS) and the topic exists (tributary topology apply)',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
-import { describeSendError, timestampGroups } from '../../platform/producer-client.ts';
+import { describeClientError, timestampGroups } from '../../platform/producer-client.ts';
 import { type RangeRecord, readRange } from '../../platform/replay-reader.ts';
 import { createTopics, deleteTopics, randomName, testHub } from './support.ts';
 
@@ -110,9 +110,9 @@ describe('platform producer over its Kafka client', () => {
   it('describes a client failure by its causes, not only by its summary', () => {
     const inner = Object.assign(new Error('NOT_LEADER_OR_FOLLOWER from broker 2'), {});
     const outer = new AggregateError([inner, new Error('connect ECONNREFUSED')], 'produce failed 3 times.');
-    expect(describeSendError(outer)).toBe(
+    expect(describeClientError(outer)).toBe(
       'produce failed 3 times. (NOT_LEADER_OR_FOLLOWER from broker 2; connect ECONNREFUSED)',
     );
-    expect(describeSendError(new Error('plain'))).toBe('plain');
+    expect(describeClientError(new Error('plain'))).toBe('plain');
   });
 });
