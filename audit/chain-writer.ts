@@ -82,8 +82,12 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
   let checkpointedAt = appender.state.lastCheckpoint
     ? Date.parse(appender.state.lastCheckpoint.time)
     : clock();
-  const recentCap = options.recentEventIds ?? 1000;
-  const recent = new Set(appender.state.recentEventIds);
+  const recentCap = Math.max(1, options.recentEventIds ?? 1000);
+  const recent = new Set<string>();
+  // The remembered ids in insertion order, as a ring: the oldest is evicted by key. Evicting a
+  // Set's first key instead (values().next()) walks every deleted slot before it.
+  const recentRing: (string | undefined)[] = new Array(recentCap);
+  let recentAt = 0;
   let closed = false;
   let closing = false;
   // Stage 1 (prepare) and stage 2 (write, checkpoints): each runs one operation at a time.
@@ -102,9 +106,14 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
   };
 
   const remember = (eventId: string) => {
+    if (recent.has(eventId)) return;
+    const oldest = recentRing[recentAt];
+    if (oldest !== undefined) recent.delete(oldest);
+    recentRing[recentAt] = eventId;
+    recentAt = (recentAt + 1) % recentCap;
     recent.add(eventId);
-    if (recent.size > recentCap) recent.delete(recent.values().next().value as string);
   };
+  for (const id of appender.state.recentEventIds) remember(id);
 
   const doCheckpoint = async (): Promise<Checkpoint | null> => {
     if (seq === checkpointedSeq) return null;
@@ -129,28 +138,33 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
 
   interface Batch {
     entries: AuditEntry[];
+    /** The entries' stored lines. */
+    lines?: Buffer;
     generation: number;
   }
 
   const prepare = async (records: ActionRecord[]): Promise<Batch> => {
     // One pass: drop ids already in the chain or in flight, and repeats in this batch (first wins).
     const seen = new Set<string>();
-    const unique = records.filter((r) => {
-      if (recent.has(r.eventId) || inFlight.has(r.eventId) || seen.has(r.eventId)) return false;
-      seen.add(r.eventId);
-      return true;
-    });
+    const unique: ActionRecord[] = [];
+    const subjects: string[] = [];
+    for (const r of records) {
+      const id = r.eventId;
+      if (recent.has(id) || inFlight.has(id) || seen.has(id)) continue;
+      seen.add(id);
+      unique.push(r);
+      if (r.subjectId !== null) subjects.push(r.subjectId);
+    }
     if (unique.length === 0) return { entries: [], generation };
-    const subjects = unique.flatMap((r) => (r.subjectId === null ? [] : [r.subjectId]));
     const subjectDataKeys = subjects.length > 0 ? await subjectKeys.keysFor(subjects) : new Map();
     const keyId = keys.currentEncryptionKeyId;
     const batchKeys = { keyId, masterKey: encryptionKey(keys, keyId), subjectKeys: subjectDataKeys };
     // From here on synchronous: the base read here is the one the entries link to.
-    const entries = buildEntries(chainId, unique, prepared.seq, prepared.hash, batchKeys);
+    const { entries, lines } = buildEntries(chainId, unique, prepared.seq, prepared.hash, batchKeys);
     const last = entries.at(-1);
     if (last) prepared = { seq: last.seq, hash: last.hash };
     for (const e of entries) inFlight.add(e.eventId);
-    return { entries, generation };
+    return { entries, lines, generation };
   };
 
   const write = async (batch: Batch): Promise<AuditEntry[]> => {
@@ -163,7 +177,7 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
       });
     }
     try {
-      await appender.append(entries);
+      await appender.append(entries, batch.lines);
     } catch (err) {
       // Everything prepared on top of this batch is void; continue from the durable head.
       generation += 1;

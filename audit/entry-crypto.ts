@@ -49,7 +49,12 @@ function aadBytes(aad: EntryAad): Buffer {
 
 /** Encrypts a body under a 32-byte key with a fresh random nonce. */
 export function sealBody(key: Buffer, body: SensitiveBody, aad: EntryAad): Sealed {
-  return seal(key, Buffer.from(canonicalBodyText(body)), Buffer.from(canonicalAadText(aad)));
+  return sealText(key, canonicalBodyText(body), canonicalAadText(aad));
+}
+
+/** Encrypts a body's text under a 32-byte key with a fresh random nonce, `aadText` as its AAD. */
+export function sealText(key: Buffer, bodyText: string, aadText: string): Sealed {
+  return seal(key, Buffer.from(bodyText), Buffer.from(aadText));
 }
 
 /** Decrypts and authenticates a body; throws when the key, AAD or ciphertext is wrong. */
@@ -70,30 +75,38 @@ function keyObject(key: Buffer): KeyObject {
 
 const NONCE = 12;
 const POOL_NONCES = 256;
+// 12 bytes are 16 base64 characters without padding, so the pool's base64 text, cut every 16
+// characters, is each nonce's base64: one encoding per pool instead of one per nonce.
+const NONCE_B64 = 16;
 let noncePool = Buffer.alloc(0);
-let noncePoolAt = 0;
+let noncePoolText = '';
+let noncePoolAt = POOL_NONCES;
 
-/** 96 fresh random bits, never handed out twice. */
-function freshNonce(): Buffer {
-  if (noncePoolAt + NONCE > noncePool.length) {
+/** 96 fresh random bits (and their base64), never handed out twice. */
+function freshNonce(): { nonce: Buffer; text: string } {
+  if (noncePoolAt >= POOL_NONCES) {
     noncePool = randomBytes(NONCE * POOL_NONCES);
+    noncePoolText = noncePool.toString('base64');
     noncePoolAt = 0;
   }
-  const nonce = noncePool.subarray(noncePoolAt, noncePoolAt + NONCE);
-  noncePoolAt += NONCE;
-  return nonce;
+  const i = noncePoolAt;
+  noncePoolAt += 1;
+  return {
+    nonce: noncePool.subarray(i * NONCE, i * NONCE + NONCE),
+    text: noncePoolText.slice(i * NONCE_B64, i * NONCE_B64 + NONCE_B64),
+  };
 }
 
 /** AES-256-GCM with a random 96-bit nonce; base64 fields. */
 export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
-  const nonce = freshNonce();
+  const { nonce, text } = freshNonce();
   const cipher = createCipheriv('aes-256-gcm', keyObject(key), nonce);
   cipher.setAAD(aad);
   const head = cipher.update(plaintext);
   const tail = cipher.final(); // empty for GCM, a stream mode
   const ciphertext = tail.length === 0 ? head : Buffer.concat([head, tail]);
   return {
-    nonce: nonce.toString('base64'),
+    nonce: text,
     ciphertext: ciphertext.toString('base64'),
     tag: cipher.getAuthTag().toString('base64'),
   };

@@ -54,8 +54,8 @@ export async function openSegmentAppender(options: SegmentAppenderOptions): Prom
     let cpHandle: FileHandle | undefined;
     let closed = false;
 
-    const write = async (h: FileHandle, text: string) => {
-      await h.appendFile(text, 'utf8');
+    const write = async (h: FileHandle, data: string | Buffer) => {
+      await h.appendFile(data);
       if (fsync) await h.sync();
     };
     const ensureOpen = () => {
@@ -65,18 +65,19 @@ export async function openSegmentAppender(options: SegmentAppenderOptions): Prom
     return {
       chainId,
       state,
-      async append(entries: AuditEntry[]) {
+      async append(entries: AuditEntry[], lines?: Buffer) {
         ensureOpen();
         if (entries.length === 0) return;
-        const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
-        const bytes = Buffer.byteLength(text);
+        // The writer's lines (canonical text + hash); without them, each entry as JSON.stringify writes it.
+        const data = lines ?? Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        const bytes = data.length;
         if (!handle || (size > 0 && size + bytes > segmentBytes)) {
           await handle?.close();
           handle = await open(join(dir, segmentName(entries[0]!.seq)), 'a');
           size = 0;
           if (fsync) await fsyncDir(dir);
         }
-        await write(handle, text);
+        await write(handle, data);
         size += bytes;
       },
       async appendCheckpoint(cp: Checkpoint) {

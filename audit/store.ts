@@ -40,8 +40,12 @@ export interface TornTailRepair {
 export interface ChainAppender {
   readonly chainId: string;
   readonly state: ChainState;
-  /** Appends entries in order; resolves once they are durable (fsync). */
-  append(entries: AuditEntry[]): Promise<void>;
+  /**
+   * Appends entries in order; resolves once they are durable (fsync). `lines`, when given, are
+   * the entries' stored lines as the chain writer built them (each entry's RFC 8785 text with
+   * its hash added, UTF-8, one per line); a store may write them instead of serialising again.
+   */
+  append(entries: AuditEntry[], lines?: Buffer): Promise<void>;
   /** Appends a signed checkpoint; resolves once durable. */
   appendCheckpoint(checkpoint: Checkpoint): Promise<void>;
   close(): Promise<void>;
