@@ -44,6 +44,9 @@ export interface SubjectKeyStore {
   forget(subjectId: string, now?: Date): Promise<string | undefined>;
 }
 
+/** How many subject ids a store remembers the key entry of (a lookup past them hashes the id again). */
+const SUBJECTS_REMEMBERED = 100_000;
+
 const wrapAad = (id: string) => Buffer.from(`tributary.audit.subject-key:${id}`);
 
 /** A subject key store in one JSON file (mode 0600), safe against a concurrent `forget` from another process. */
@@ -60,6 +63,28 @@ export async function openSubjectKeyFile(path: string, keys: AuditKeyRing): Prom
       const forgotten = new Set(state.forgotten.map((f) => f.id));
       for (const id of cache.keys()) if (forgotten.has(id)) cache.delete(id);
     }
+  };
+
+  // Subjects by ref, and by subject id as looked up (no SHA-256 per lookup); both are rebuilt
+  // when the file's state changes (a key created or forgotten, here or by another process).
+  type Stored = SubjectKeyFile['subjects'][number];
+  let indexed: SubjectKeyFile | undefined;
+  let byRef = new Map<string, Stored>();
+  const bySubject = new Map<string, Stored>();
+  const lookup = (subjectId: string): Stored | undefined => {
+    if (indexed !== state) {
+      indexed = state;
+      byRef = new Map(state.subjects.map((s) => [s.ref, s]));
+      bySubject.clear();
+    }
+    let entry = bySubject.get(subjectId);
+    if (entry) return entry;
+    entry = byRef.get(sha256Hex(subjectId));
+    if (entry) {
+      if (bySubject.size >= SUBJECTS_REMEMBERED) bySubject.clear();
+      bySubject.set(subjectId, entry);
+    }
+    return entry;
   };
 
   const unwrap = (entry: SubjectKeyFile['subjects'][number]): Buffer => {
@@ -84,9 +109,8 @@ export async function openSubjectKeyFile(path: string, keys: AuditKeyRing): Prom
   return {
     async keysFor(subjectIds) {
       await refresh();
-      const result = new Map<string, { id: string; key: Buffer }>();
-      const byRef = new Map(state.subjects.map((s) => [s.ref, s]));
-      const missing = [...new Set(subjectIds)].filter((s) => !byRef.has(sha256Hex(s)));
+      const missing: string[] = [];
+      for (const subject of new Set(subjectIds)) if (!lookup(subject)) missing.push(subject);
       if (missing.length > 0) {
         await update((file) => {
           const present = new Set(file.subjects.map((s) => s.ref));
@@ -109,9 +133,10 @@ export async function openSubjectKeyFile(path: string, keys: AuditKeyRing): Prom
           }
         });
       }
-      const refs = new Map(state.subjects.map((s) => [s.ref, s]));
+      const result = new Map<string, { id: string; key: Buffer }>();
       for (const subject of subjectIds) {
-        const entry = refs.get(sha256Hex(subject));
+        if (result.has(subject)) continue;
+        const entry = lookup(subject);
         if (!entry)
           throw new HubError('AUDIT_SUBJECT_KEY', 'subject key vanished while writing', {
             where: { file: path },
