@@ -2,7 +2,7 @@ import { hash as digest } from 'node:crypto';
 import { canonicalAadText, canonicalBodyText, canonicalEntryText } from './canonical-shapes.ts';
 import type { ActionRecord, AuditEntry } from './entry.ts';
 import { sealText } from './entry-crypto.ts';
-import { plainAadText, plainBodyText, plainEntryText, plainJson } from './entry-text.ts';
+import { PlainBodies, plainAadText, plainEntryText, plainJson } from './entry-text.ts';
 
 /** The keys one batch is sealed with: the current master key and the batch's subject keys. */
 export interface BatchKeys {
@@ -41,6 +41,7 @@ export function buildEntries(
   const keyIdJson = plainJson(keyId);
   const entries: AuditEntry[] = [];
   const out = new LineBuffer(records.length * 1024);
+  const plain = new PlainBodies();
   let lastTimeMs = Number.NaN;
   let lastTime = '';
   for (const r of records) {
@@ -57,7 +58,7 @@ export function buildEntries(
     const s = r.source;
     const source = { topic: s.topic, partition: s.partition, offset: s.offset };
     const bodyText =
-      chainJson === undefined || keyIdJson === undefined ? undefined : plainBodyText(r, source, subjectKeyId);
+      chainJson === undefined || keyIdJson === undefined ? undefined : plain.text(r, source, subjectKeyId);
     const sealed =
       bodyText !== undefined
         ? sealText(

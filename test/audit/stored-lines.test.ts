@@ -40,6 +40,9 @@ describe('stored lines', () => {
     for (const s of awkward) {
       records.push(action(records.length, { actor: s, resource: s, correlationId: s, subjectId: s }));
       records.push(action(records.length, { details: { [s]: s, z: s }, argsDigest: s }));
+      // Same keys as the plain records before, an awkward value (plain strings are remembered per field).
+      records.push(action(records.length, { details: { count: s, note: 'n' } }));
+      records.push(action(records.length));
       records.push(action(records.length, { source: { topic: s, partition: 2, offset: s } }));
     }
     const subjectKey = { id: 'sk-x', key: randomBytes(32) };
