@@ -54,7 +54,8 @@ export function sealBody(key: Buffer, body: SensitiveBody, aad: EntryAad): Seale
 
 /** Encrypts a body's text under a 32-byte key with a fresh random nonce, `aadText` as its AAD. */
 export function sealText(key: Buffer, bodyText: string, aadText: string): Sealed {
-  return seal(key, Buffer.from(bodyText), Buffer.from(aadText));
+  // The cipher takes the text as it is (encoded natively): no Buffer of the plaintext in JS.
+  return seal(key, bodyText, Buffer.from(aadText));
 }
 
 /** Decrypts and authenticates a body; throws when the key, AAD or ciphertext is wrong. */
@@ -97,12 +98,12 @@ function freshNonce(): { nonce: Buffer; text: string } {
   };
 }
 
-/** AES-256-GCM with a random 96-bit nonce; base64 fields. */
-export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
+/** AES-256-GCM with a random 96-bit nonce (a string plaintext is UTF-8); base64 fields. */
+export function seal(key: Buffer, plaintext: Buffer | string, aad: Buffer): Sealed {
   const { nonce, text } = freshNonce();
   const cipher = createCipheriv('aes-256-gcm', keyObject(key), nonce);
   cipher.setAAD(aad);
-  const head = cipher.update(plaintext);
+  const head = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
   const tail = cipher.final(); // empty for GCM, a stream mode
   const ciphertext = tail.length === 0 ? head : Buffer.concat([head, tail]);
   return {
