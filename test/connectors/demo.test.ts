@@ -143,26 +143,17 @@ it('runs all three connectors against the demo systems and events flow on every 
       throw new Error(`control requests not audited: ${JSON.stringify(requests())}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  expect(requests()).toEqual([
-    {
-      action: 'connector.pause',
+  expect(requests()).toEqual(
+    ['connector.pause', 'connector.resume'].map((action) => ({
+      action,
       actor: 'test-operator',
       resource: 'connector.crm',
       outcome: 'succeeded',
       argsDigest: null,
       subjectId: null,
       details: { controlTopic },
-    },
-    {
-      action: 'connector.resume',
-      actor: 'test-operator',
-      resource: 'connector.crm',
-      outcome: 'succeeded',
-      argsDigest: null,
-      subjectId: null,
-      details: { controlTopic },
-    },
-  ]);
+    })),
+  );
 
   stop.abort();
   await run;
