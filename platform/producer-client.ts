@@ -89,13 +89,14 @@ export function createRecordSender(
 
   async function sendNow(topic: string, records: PinnedRecord[]): Promise<AckedPartition[]> {
     const acked: AckedPartition[] = [];
+    const repeated = new Map<string, [string, Buffer]>();
     for (const group of timestampGroups(records)) {
       const messages = group.map((r) => ({
         topic,
         partition: r.partition,
         key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
         value: r.value ?? undefined,
-        headers: headerMap(r.headers),
+        headers: headerMap(r.headers, repeated),
         ...(r.timestamp !== undefined ? { timestamp: BigInt(r.timestamp) } : {}),
       }));
       const answer = await producer.send({ messages });
@@ -150,13 +151,42 @@ export function timestampGroups<R extends { timestamp?: string }>(records: R[]):
   return groups;
 }
 
-function headerMap(headers: RawRecord['headers']): Map<Buffer, Buffer> | undefined {
+/** Header names as bytes, made once: every event carries the same few. */
+const headerNames = new Map<string, Buffer>();
+
+function headerName(name: string): Buffer {
+  let bytes = headerNames.get(name);
+  if (!bytes) {
+    bytes = Buffer.from(name);
+    if (headerNames.size < 1024) headerNames.set(name, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Headers as the client takes them. `repeated` keeps the last value per name of one send: the
+ * content type and the event type repeat on every record of a batch, so their bytes are made once.
+ */
+function headerMap(headers: RawRecord['headers'], repeated: Map<string, [string, Buffer]>) {
   if (!headers) return undefined;
   const map = new Map<Buffer, Buffer>();
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || value === null) continue;
-    for (const one of Array.isArray(value) ? value : [value]) {
-      map.set(Buffer.from(name), typeof one === 'string' ? Buffer.from(one) : one);
+    const values = Array.isArray(value) ? value : [value];
+    for (const [i, one] of values.entries()) {
+      // A repeated header needs a key object of its own per value (the map's keys are objects).
+      const key = i === 0 ? headerName(name) : Buffer.from(name);
+      if (typeof one !== 'string') {
+        map.set(key, one);
+        continue;
+      }
+      const last = repeated.get(name);
+      if (last && last[0] === one) map.set(key, last[1]);
+      else {
+        const bytes = Buffer.from(one);
+        repeated.set(name, [one, bytes]);
+        map.set(key, bytes);
+      }
     }
   }
   return map;

@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { assignPartition } from '../../platform/kafka.ts';
 import { unacknowledgedPartitions } from '../../platform/producer.ts';
@@ -14,6 +15,34 @@ describe('producer partition checks', () => {
     expect(
       unacknowledgedPartitions(sent, [{ partition: 0, errorCode: 6 }, { partition: 1 }, { partition: 2 }]),
     ).toEqual([0]);
+  });
+
+  it('gives every key the partition of the Java-compatible kafkajs partitioner (10,000 keys)', () => {
+    const oracle = Partitioners.DefaultPartitioner();
+    const metadata = (n: number) =>
+      Array.from({ length: n }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+        partitionErrorCode: 0,
+      }));
+    let seed = 7;
+    const next = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    for (let i = 0; i < 10_000; i += 1) {
+      const bytes = Buffer.from(Array.from({ length: next() % 41 }, () => next() & 0xff));
+      const key = i % 3 === 0 ? `entity-${i}-ü-${next()}` : bytes;
+      const partitions = 1 + (next() % 64);
+      const expected = oracle({
+        topic: 't',
+        partitionMetadata: metadata(partitions),
+        message: { key, value: null },
+      });
+      expect(assignPartition('t', partitions, { key }), `key ${String(key)} of ${partitions}`).toBe(expected);
+    }
   });
 
   it('pins the same partition for the same key, keeps an explicit one, spreads keyless records', () => {
