@@ -11,7 +11,7 @@ import { crmConnector } from '../connectors/crm/declaration.ts';
 import type { RunningConnector } from '../connectors/runtime/connector.ts';
 import { UsageError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
-import { startCrmServer } from '../demo/crm-server/server.ts';
+import { crmConnectorHttp, startCrmServer } from '../demo/crm-server/server.ts';
 import { startKafkaCluster } from '../kit/kafka/index.ts';
 import {
   ACTIONS_TOPIC,
@@ -127,15 +127,7 @@ export async function failover(): Promise<BenchResult> {
     for (let i = 0; i < EVENTS; i++) crm.put('Account', { Name: `Failover ${i}`, ExtId__c: `F-${i}` });
     await createTopics(hub.kafka, prefix, offsetsTopic);
     const config = (crmConnector.config as unknown as { parse(v: unknown): never }).parse({
-      http: {
-        endpoints: { urls: [crm.url] },
-        auth: {
-          type: 'oauth2-client-credentials',
-          tokenUrl: `${crm.url}/services/oauth2/token`,
-          clientId: crm.clientId,
-          clientSecret: { value: crm.clientSecret },
-        },
-      },
+      http: crmConnectorHttp(crm),
       entities: ['account'],
       topicPrefix: prefix,
       offsetsTopic,

@@ -56,7 +56,7 @@ const specs: DemoSpec[] = [
     title: 'demo CRM (Salesforce-style REST)',
     port: 4713,
     async start(port, every) {
-      const { startCrmServer } = await import('../demo/crm-server/server.ts');
+      const { crmConnectorHttp, startCrmServer } = await import('../demo/crm-server/server.ts');
       const { seedCrm, seededRandom } = await import('../demo/seed.ts');
       const { tickCrm } = await import('../demo/index.ts');
       const crm = await startCrmServer({ port });
@@ -68,16 +68,7 @@ const specs: DemoSpec[] = [
         title: this.title,
         url: crm.url,
         section: {
-          http: {
-            endpoints: { urls: [crm.url] },
-            auth: {
-              type: 'oauth2-client-credentials',
-              tokenUrl: `${crm.url}/services/oauth2/token`,
-              clientId: crm.clientId,
-              // The demo's own well-known secret; a real CRM's comes from { env } or { file }.
-              clientSecret: { value: crm.clientSecret },
-            },
-          },
+          http: crmConnectorHttp(crm),
         },
         close: async () => {
           stop();

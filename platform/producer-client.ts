@@ -196,19 +196,30 @@ function headerMap(headers: RawRecord['headers'], repeated: Map<string, [string,
 export function brokerErrorName(err: unknown): string | undefined {
   if (!(err instanceof Error)) return undefined;
   for (const name of producerResetErrors) if (findErrorBy(err, 'apiId', name)) return name;
-  const seen = new Set<unknown>();
-  const walk = (e: unknown): string | undefined => {
-    if (typeof e !== 'object' || e === null || seen.has(e)) return undefined;
-    seen.add(e);
-    const { apiId, errors, cause } = e as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  for (const { error } of nestedErrors(err)) {
+    const apiId = (error as { apiId?: unknown }).apiId;
     if (typeof apiId === 'string') return apiId;
-    for (const inner of Array.isArray(errors) ? errors : []) {
-      const found = walk(inner);
-      if (found) return found;
-    }
-    return walk(cause);
-  };
-  return walk(err);
+  }
+  return undefined;
+}
+
+/**
+ * A client failure and every error under it (its `errors` and `cause`), each once, depth first;
+ * `leaf` when nothing is under it.
+ */
+function* nestedErrors(err: Error): Generator<{ error: Error; leaf: boolean }> {
+  const seen = new Set<Error>();
+  const stack: Error[] = [err];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (seen.has(e)) continue;
+    seen.add(e);
+    const inner = [...(((e as { errors?: unknown }).errors as unknown[] | undefined) ?? []), e.cause].filter(
+      (i): i is Error => i instanceof Error,
+    );
+    yield { error: e, leaf: inner.length === 0 };
+    stack.push(...inner.reverse());
+  }
 }
 
 /** False when the client itself says retrying cannot help (e.g. the record is too large). */
@@ -221,14 +232,6 @@ export function isRetriableClientError(err: unknown): boolean {
 export function describeClientError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const causes = new Set<string>();
-  const seen = new Set<unknown>();
-  const walk = (e: unknown): void => {
-    if (!(e instanceof Error) || seen.has(e)) return;
-    seen.add(e);
-    const inner = [...(((e as { errors?: unknown }).errors as unknown[] | undefined) ?? []), e.cause];
-    if (inner.every((i) => !(i instanceof Error)) && e !== err) causes.add(e.message);
-    for (const i of inner) walk(i);
-  };
-  walk(err);
+  for (const { error, leaf } of nestedErrors(err)) if (leaf && error !== err) causes.add(error.message);
   return causes.size > 0 ? `${err.message} (${[...causes].join('; ')})` : err.message;
 }

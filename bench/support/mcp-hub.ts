@@ -11,7 +11,7 @@ import { crmConnector } from '../../connectors/index.ts';
 import { createHttpClient } from '../../connectors/runtime/http-client.ts';
 import type { SinkCommand } from '../../connectors/runtime/sink-loop.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import { createRedisKit } from '../../kit/redis.ts';
 import { createMcpBridge, type McpBridge } from '../../mcp-bridge/component.ts';
 import { type BridgeHttpServer, createBridgeHttpServer } from '../../mcp-bridge/server.ts';
@@ -120,15 +120,7 @@ export async function startMcpBench(brokers: string[]): Promise<McpBench> {
       prune: false,
     });
 
-    const http = {
-      endpoints: { urls: [crm.url] },
-      auth: {
-        type: 'oauth2-client-credentials',
-        tokenUrl: `${crm.url}/services/oauth2/token`,
-        clientId: crm.clientId,
-        clientSecret: { value: crm.clientSecret },
-      },
-    };
+    const http = crmConnectorHttp(crm);
     const config = crmConfigSchema.parse({
       source: false,
       topicPrefix: prefix,

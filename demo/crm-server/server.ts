@@ -35,6 +35,22 @@ export interface CrmServer {
 
 export type SObjectRecord = Record<string, unknown> & { Id: string; SystemModstamp: string };
 
+/**
+ * The CRM connector's `http` section for this server: its URL and an OAuth2 client-credentials
+ * login with the demo's own well-known secret (a real CRM's secret comes from { env } or { file }).
+ */
+export function crmConnectorHttp(crm: Pick<CrmServer, 'url' | 'clientId' | 'clientSecret'>) {
+  return {
+    endpoints: { urls: [crm.url] },
+    auth: {
+      type: 'oauth2-client-credentials',
+      tokenUrl: `${crm.url}/services/oauth2/token`,
+      clientId: crm.clientId,
+      clientSecret: { value: crm.clientSecret },
+    },
+  };
+}
+
 export interface CrmServerOptions {
   port?: number;
   host?: string;

@@ -1,20 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningConnector } from '../../connectors/runtime/connector.ts';
-import { silentLogger } from '../../core/logger.ts';
+import { describe, expect, it } from 'vitest';
 import type { FaultGate } from '../../demo/faults.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
-import {
-  ACTIONS_TOPIC,
-  createHubContext,
-  DeadLetterHeaders,
-  deadLetterTopic,
-  type HubContext,
-} from '../../platform/index.ts';
+import { ACTIONS_TOPIC, DeadLetterHeaders, deadLetterTopic } from '../../platform/index.ts';
 import { newEnvelope } from '../../schemas/index.ts';
-import { type TestKafka, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
-import { type Collected, collectTopic, createDeclaredTopics } from './support/topics.ts';
+import { useConnectorHarness, waitUntil as waitWithStatus } from './support/harness.ts';
+import type { Collected } from './support/topics.ts';
 
 /**
  * The one contract every connector passes (as Redpanda Connect's StreamTests): full and
@@ -60,72 +52,23 @@ export interface ContractSubject {
 }
 
 let current: { status(): unknown } | undefined;
-const waitUntil = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out waiting until ${what}; connector status: ${JSON.stringify(current?.status())}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const waitUntil = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) =>
+  waitWithStatus(what, check, () => current?.status(), timeoutMs, 100);
 
 export function runConnectorContract(subject: ContractSubject): void {
   describe(`connector contract: ${subject.system}`, () => {
-    let tk: TestKafka;
-    let hub: HubContext;
-    const open: { stop(): Promise<void> }[] = [];
-    const running: RunningConnector[] = [];
-
-    beforeAll(async () => {
-      tk = testKafka();
-      await subject.startSystem();
-      hub = await createHubContext({ env: tk.env, schemaLogTopic: uniqueName('_tributary.schemas') });
-    });
-    afterAll(async () => {
-      await Promise.allSettled(running.map((c) => c.close()));
-      await Promise.allSettled(open.map((c) => c.stop()));
-      await hub?.close();
-      await subject.stopSystem();
-    });
-
+    const harness = useConnectorHarness(subject);
     const setup = async (overrides: Record<string, unknown> = {}) => {
-      const prefix = `${uniqueName(subject.system)}.`;
-      const offsetsTopic = uniqueName('_tributary.source-offsets');
-      await createDeclaredTopics(
-        tk.kafka,
-        subject.declaration as ComponentDeclaration<unknown>,
+      const { prefix, make, collect } = await harness.setup({ sinkRetries: 3, ...overrides });
+      return {
         prefix,
-        offsetsTopic,
-      );
-      const raw = {
-        ...subject.config(),
-        topicPrefix: prefix,
-        offsetsTopic,
-        groupId: uniqueName('sink'),
-        pageSize: 7,
-        pollIntervalMs: 200,
-        sinkRetries: 3,
-        ...overrides,
+        collect,
+        make: () => {
+          const c = make();
+          current = c;
+          return c;
+        },
       };
-      const config = (subject.declaration.config as { parse(v: unknown): never }).parse(raw);
-      const make = () => {
-        const c = subject.declaration.create(config, {
-          logger: silentLogger(),
-          hub,
-        }) as RunningConnector;
-        running.push(c);
-        current = c;
-        return c;
-      };
-      const collect = async (topic: string): Promise<Collected> => {
-        const c = await collectTopic(tk.kafka, hub.serde, `${prefix}${topic}`, uniqueName('collect'));
-        open.push(c);
-        return c;
-      };
-      return { prefix, make, collect };
     };
 
     const ids = (c: Collected) => new Set(c.events.map((e) => e.envelope.id));
@@ -203,7 +146,7 @@ export function runConnectorContract(subject: ContractSubject): void {
           subject: k,
           actor: 'test-user',
         });
-        await hub.producer.publish(`${prefix}${subject.command.topic}`, [{ envelope, data }]);
+        await harness.hub.producer.publish(`${prefix}${subject.command.topic}`, [{ envelope, data }]);
         return envelope.id;
       };
       const id1 = await send(key, subject.command.data(key));
@@ -248,7 +191,7 @@ export function runConnectorContract(subject: ContractSubject): void {
             subject: key,
             actor: 'test-user',
           });
-          await hub.producer.publish(`${prefix}${subject.command.topic}`, [
+          await harness.hub.producer.publish(`${prefix}${subject.command.topic}`, [
             { envelope, data: subject.command.data(key) },
           ]);
           sent.push(envelope.id);
@@ -320,7 +263,7 @@ export function runConnectorContract(subject: ContractSubject): void {
       );
 
       // Commands: garbage bytes, one the system refuses, and a good one after them.
-      await hub.producer.publishRaw(`${prefix}${subject.command.topic}`, [
+      await harness.hub.producer.publishRaw(`${prefix}${subject.command.topic}`, [
         { key: 'junk', value: Buffer.from('{"not":"avro"}') },
       ]);
       const refusedKey = uniqueName('refused');
@@ -330,7 +273,7 @@ export function runConnectorContract(subject: ContractSubject): void {
         subject: refusedKey,
         actor: 'test-user',
       });
-      await hub.producer.publish(`${prefix}${subject.command.topic}`, [
+      await harness.hub.producer.publish(`${prefix}${subject.command.topic}`, [
         { envelope: refused, data: subject.command.rejected(refusedKey) },
       ]);
       const okKey = uniqueName('ok');
@@ -340,7 +283,7 @@ export function runConnectorContract(subject: ContractSubject): void {
         subject: okKey,
         actor: 'test-user',
       });
-      await hub.producer.publish(`${prefix}${subject.command.topic}`, [
+      await harness.hub.producer.publish(`${prefix}${subject.command.topic}`, [
         { envelope: ok, data: subject.command.data(okKey) },
       ]);
       await waitUntil(

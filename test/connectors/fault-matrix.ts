@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningConnector } from '../../connectors/runtime/connector.ts';
-import { silentLogger } from '../../core/logger.ts';
+import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../demo/faults.ts';
-import type { ComponentDeclaration } from '../../platform/declaration.ts';
-import { ACTIONS_TOPIC, createHubContext, deadLetterTopic, type HubContext } from '../../platform/index.ts';
+import { ACTIONS_TOPIC, deadLetterTopic } from '../../platform/index.ts';
 import { newEnvelope } from '../../schemas/index.ts';
 import type { Tally } from '../reliability/tally.ts';
-import { type TestKafka, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import type { ContractSubject } from './contract.ts';
-import { type Collected, collectTopic, createDeclaredTopics } from './support/topics.ts';
+import { useConnectorHarness, waitUntil } from './support/harness.ts';
 
 /**
  * External faults (issue 10) against one system's real protocol server: its endpoint turns slow
@@ -38,61 +34,12 @@ interface Status {
   sink: { breakerPaused: boolean };
 }
 
-async function waitUntil(what: string, check: () => boolean, status: () => unknown, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting until ${what}; connector status: ${JSON.stringify(status())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export function runEndpointFaults(subject: ContractSubject, tally: Tally): void {
   describe(`external faults at the ${subject.system} system`, () => {
-    let tk: TestKafka;
-    let hub: HubContext;
-    const open: Collected[] = [];
-    const running: RunningConnector[] = [];
-
-    beforeAll(async () => {
-      tk = testKafka();
-      await subject.startSystem();
-      hub = await createHubContext({ env: tk.env, schemaLogTopic: uniqueName('_tributary.schemas') });
-    });
-    afterAll(async () => {
-      await Promise.allSettled(running.map((c) => c.close()));
-      await Promise.allSettled(open.map((c) => c.stop()));
-      await hub?.close();
-      await subject.stopSystem();
-    });
-
+    const harness = useConnectorHarness(subject, `${subject.system}-faults`);
     const setup = async (overrides: Record<string, unknown>) => {
-      const prefix = `${uniqueName(`${subject.system}-faults`)}.`;
-      const offsetsTopic = uniqueName('_tributary.source-offsets');
-      const declaration = subject.declaration as ComponentDeclaration<unknown>;
-      await createDeclaredTopics(tk.kafka, declaration, prefix, offsetsTopic);
-      const raw = {
-        ...subject.config(),
-        topicPrefix: prefix,
-        offsetsTopic,
-        groupId: uniqueName('sink'),
-        pageSize: 7,
-        pollIntervalMs: 200,
-        sinkRetries: SINK_RETRIES,
-        ...overrides,
-      };
-      const config = (subject.declaration.config as { parse(v: unknown): never }).parse(raw);
-      const connector = subject.declaration.create(config, {
-        logger: silentLogger(),
-        hub,
-      }) as RunningConnector;
-      running.push(connector);
-      const collect = async (topic: string) => {
-        const c = await collectTopic(tk.kafka, hub.serde, `${prefix}${topic}`, uniqueName('collect'));
-        open.push(c);
-        return c;
-      };
-      return { prefix, connector, collect };
+      const { prefix, make, collect } = await harness.setup({ sinkRetries: SINK_RETRIES, ...overrides });
+      return { prefix, connector: make(), collect };
     };
 
     const push = async (prefix: string, data: (key: string) => Record<string, unknown>) => {
@@ -103,7 +50,9 @@ export function runEndpointFaults(subject: ContractSubject, tally: Tally): void 
         subject: key,
         actor: 'test',
       });
-      await hub.producer.publish(`${prefix}${subject.command.topic}`, [{ envelope, data: data(key) }]);
+      await harness.hub.producer.publish(`${prefix}${subject.command.topic}`, [
+        { envelope, data: data(key) },
+      ]);
       return { key, id: envelope.id };
     };
 

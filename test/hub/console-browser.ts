@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { expect } from 'vitest';
+import { crmConnectorHttp } from '../../demo/crm-server/server.ts';
 
 /** Headless Chromium for the console tests (CHROMIUM_PATH overrides the system one). */
 export const launchChromium = (profileDir: string): Promise<Browser> =>
@@ -62,14 +63,6 @@ export function crmSection(
 ): Record<string, unknown> {
   return {
     pollIntervalMs,
-    http: {
-      endpoints: { urls: [crm.url] },
-      auth: {
-        type: 'oauth2-client-credentials',
-        tokenUrl: `${crm.url}/services/oauth2/token`,
-        clientId: crm.clientId,
-        clientSecret: { value: crm.clientSecret },
-      },
-    },
+    http: crmConnectorHttp(crm),
   };
 }

@@ -1,14 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { afterAll, beforeAll } from 'vitest';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
-import { silentLogger } from '../../core/logger.ts';
 import type { Fault } from '../../demo/faults.ts';
-import type { ComponentDeclaration } from '../../platform/declaration.ts';
-import { createHubContext, type HubContext } from '../../platform/index.ts';
+import type { HubContext } from '../../platform/index.ts';
 import type { ContractSubject } from '../connectors/contract.ts';
-import { type Collected, collectTopic, createDeclaredTopics } from '../connectors/support/topics.ts';
-import { type TestKafka, testKafka } from '../support/kafka.ts';
-import { uniqueName } from '../support/names.ts';
+import { useConnectorHarness } from '../connectors/support/harness.ts';
+import type { Collected } from '../connectors/support/topics.ts';
 
 /**
  * Shared plumbing of the external-faults files (issue 10): one real demo system and one hub per
@@ -36,19 +32,7 @@ export interface ConnectorStatus {
   sink: { breakerPaused: boolean; outlivedRetriesPauses: number } | null;
 }
 
-export async function waitUntil(
-  what: string,
-  check: () => boolean,
-  status: () => unknown,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting until ${what}; connector status: ${JSON.stringify(status())}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitUntil } from '../connectors/support/harness.ts';
 
 /** The requests a connector makes for data (not health probes, not OAuth tokens). */
 export const dataRequest = (req: IncomingMessage): boolean =>
@@ -67,61 +51,19 @@ export interface Harness {
 
 /** Starts the subject's system and a hub before the file's cases, and stops all after them. */
 export function useHarness(subject: ContractSubject): Harness {
-  let tk: TestKafka;
-  let hub: HubContext | undefined;
-  const open: Collected[] = [];
-  const running: RunningConnector[] = [];
-  beforeAll(async () => {
-    tk = testKafka();
-    await subject.startSystem();
-    hub = await createHubContext({ env: tk.env, schemaLogTopic: uniqueName('_tributary.schemas') });
-  });
-  afterAll(async () => {
-    await Promise.allSettled(running.map((c) => c.close()));
-    await Promise.allSettled(open.map((c) => c.stop()));
-    await hub?.close();
-    await subject.stopSystem();
-  });
+  const harness = useConnectorHarness(subject, `${subject.system}-xf`);
   return {
     get hub() {
-      if (!hub) throw new Error('the harness hub is used before beforeAll ran');
-      return hub;
+      return harness.hub;
     },
     async connector(overrides) {
-      const h = this.hub;
-      const prefix = `${uniqueName(`${subject.system}-xf`)}.`;
-      const offsetsTopic = uniqueName('_tributary.source-offsets');
-      await createDeclaredTopics(
-        tk.kafka,
-        subject.declaration as ComponentDeclaration<unknown>,
-        prefix,
-        offsetsTopic,
-      );
-      const raw = {
-        ...subject.config(),
-        topicPrefix: prefix,
-        offsetsTopic,
-        groupId: uniqueName('sink'),
-        pageSize: 7,
-        pollIntervalMs: 200,
-        sinkRetries: 2,
-        ...overrides,
-      };
-      const config = (subject.declaration.config as { parse(v: unknown): never }).parse(raw);
-      const connector = subject.declaration.create(config, {
-        logger: silentLogger(),
-        hub: h,
-      }) as RunningConnector;
-      running.push(connector);
+      const { prefix, make, collect } = await harness.setup({ sinkRetries: 2, ...overrides });
+      const connector = make();
       return {
         prefix,
         connector,
         status: () => connector.status() as unknown as ConnectorStatus,
-        async collect(topic) {
-          const c = await collectTopic(tk.kafka, h.serde, `${prefix}${topic}`, uniqueName('collect'));
-          open.push(c);
-          return c;
-        },
+        collect,
       };
     },
   };
