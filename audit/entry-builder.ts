@@ -1,7 +1,7 @@
 import { hash as digest } from 'node:crypto';
 import { canonicalAadText, canonicalBodyText, canonicalEntryText } from './canonical-shapes.ts';
 import type { ActionRecord, AuditEntry } from './entry.ts';
-import { sealText } from './entry-crypto.ts';
+import { seal } from './entry-crypto.ts';
 import { PlainBodies, plainAadText, plainEntryText, plainJson } from './entry-text.ts';
 
 /** The keys one batch is sealed with: the current master key and the batch's subject keys. */
@@ -59,17 +59,20 @@ export function buildEntries(
     const source = { topic: s.topic, partition: s.partition, offset: s.offset };
     const bodyText =
       chainJson === undefined || keyIdJson === undefined ? undefined : plain.text(r, source, subjectKeyId);
+    // The AAD's bytes go where this entry's line will be written (the cipher reads them at once).
     const sealed =
       bodyText !== undefined
-        ? sealText(
+        ? seal(
             key,
             bodyText,
-            plainAadText(chainJson!, seq, prevHash, keyIdJson!, subjectKeyId, r.eventId),
+            out.scratch(plainAadText(chainJson!, seq, prevHash, keyIdJson!, subjectKeyId, r.eventId)),
           )
-        : sealText(
+        : seal(
             key,
             canonicalBodyText({ argsDigest: r.argsDigest, subjectId: r.subjectId, details: r.details }),
-            canonicalAadText({ chain: chainId, seq, prevHash, keyId, subjectKeyId, eventId: r.eventId }),
+            out.scratch(
+              canonicalAadText({ chain: chainId, seq, prevHash, keyId, subjectKeyId, eventId: r.eventId }),
+            ),
           );
     // The entry object's field order (the order lines had before they were written canonically).
     const entry: AuditEntry = {
@@ -110,13 +113,21 @@ class LineBuffer {
     this.buf = Buffer.allocUnsafe(Math.max(size, 1024));
   }
   write(text: string): void {
+    this.reserve(text.length);
+    this.at += this.buf.write(text, this.at);
+  }
+  /** `text` as UTF-8 in the free space after `at` (overwritten by the next write): a view, no copy. */
+  scratch(text: string): Buffer {
+    this.reserve(text.length);
+    return this.buf.subarray(this.at, this.at + this.buf.write(text, this.at));
+  }
+  private reserve(units: number): void {
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-    const need = this.at + text.length * 3;
+    const need = this.at + units * 3;
     if (need > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.at);
       this.buf = bigger;
     }
-    this.at += this.buf.write(text, this.at);
   }
 }
