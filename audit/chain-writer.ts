@@ -145,26 +145,35 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
 
   const prepare = async (records: ActionRecord[]): Promise<Batch> => {
     // One pass: drop ids already in the chain or in flight, and repeats in this batch (first wins).
-    const seen = new Set<string>();
+    // The batch's ids join `inFlight` here (that also finds repeats within the batch) and leave it
+    // again if the batch is not built.
     const unique: ActionRecord[] = [];
     const subjects: string[] = [];
     for (const r of records) {
       const id = r.eventId;
-      if (recent.has(id) || inFlight.has(id) || seen.has(id)) continue;
-      seen.add(id);
+      if (recent.has(id) || inFlight.has(id)) continue;
+      inFlight.add(id);
       unique.push(r);
       if (r.subjectId !== null) subjects.push(r.subjectId);
     }
     if (unique.length === 0) return { entries: [], generation };
-    const subjectDataKeys = subjects.length > 0 ? await subjectKeys.keysFor(subjects) : new Map();
-    const keyId = keys.currentEncryptionKeyId;
-    const batchKeys = { keyId, masterKey: encryptionKey(keys, keyId), subjectKeys: subjectDataKeys };
-    // From here on synchronous: the base read here is the one the entries link to.
-    const { entries, lines } = buildEntries(chainId, unique, prepared.seq, prepared.hash, batchKeys);
-    const last = entries.at(-1);
-    if (last) prepared = { seq: last.seq, hash: last.hash };
-    for (const e of entries) inFlight.add(e.eventId);
-    return { entries, lines, generation };
+    const before = generation;
+    try {
+      const subjectDataKeys = subjects.length > 0 ? await subjectKeys.keysFor(subjects) : new Map();
+      // A write that failed meanwhile cleared `inFlight`; this batch is built on the durable head.
+      if (generation !== before) for (const r of unique) inFlight.add(r.eventId);
+      const keyId = keys.currentEncryptionKeyId;
+      const batchKeys = { keyId, masterKey: encryptionKey(keys, keyId), subjectKeys: subjectDataKeys };
+      // From here on synchronous: the base read here is the one the entries link to.
+      const { entries, lines } = buildEntries(chainId, unique, prepared.seq, prepared.hash, batchKeys);
+      const last = entries.at(-1);
+      if (last) prepared = { seq: last.seq, hash: last.hash };
+      return { entries, lines, generation };
+    } catch (err) {
+      // The ids are this batch's alone (batches are prepared one at a time).
+      for (const r of unique) inFlight.delete(r.eventId);
+      throw err;
+    }
   };
 
   const write = async (batch: Batch): Promise<AuditEntry[]> => {
