@@ -97,6 +97,9 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
   // not yet durable. `generation` moves on when a write fails, voiding batches prepared before.
   let prepared = { seq, hash };
   const inFlight = new Set<string>();
+  // Batches of this generation prepared and not yet written: when the last is written, `inFlight`
+  // is emptied at once instead of id by id.
+  let unwritten = 0;
   let generation = 0;
 
   const inWriteOrder = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -105,15 +108,16 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
     return run;
   };
 
+  // An id of a written batch is never in `recent` (prepare dropped those; in-flight batches hold
+  // distinct ids), so only the ids the chain starts with are checked.
   const remember = (eventId: string) => {
-    if (recent.has(eventId)) return;
     const oldest = recentRing[recentAt];
     if (oldest !== undefined) recent.delete(oldest);
     recentRing[recentAt] = eventId;
     recentAt = (recentAt + 1) % recentCap;
     recent.add(eventId);
   };
-  for (const id of appender.state.recentEventIds) remember(id);
+  for (const id of appender.state.recentEventIds) if (!recent.has(id)) remember(id);
 
   const doCheckpoint = async (): Promise<Checkpoint | null> => {
     if (seq === checkpointedSeq) return null;
@@ -168,10 +172,11 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
       const { entries, lines } = buildEntries(chainId, unique, prepared.seq, prepared.hash, batchKeys);
       const last = entries.at(-1);
       if (last) prepared = { seq: last.seq, hash: last.hash };
+      unwritten += 1;
       return { entries, lines, generation };
     } catch (err) {
       // The ids are this batch's alone (batches are prepared one at a time).
-      for (const r of unique) inFlight.delete(r.eventId);
+      // x
       throw err;
     }
   };
@@ -192,6 +197,7 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
       generation += 1;
       prepared = { seq, hash };
       inFlight.clear();
+      unwritten = 0;
       throw err;
     }
     // Only after the write is durable does the head move on.
@@ -199,10 +205,10 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
     seq = last.seq;
     hash = last.hash;
     lastSource = last.source;
-    for (const e of entries) {
-      inFlight.delete(e.eventId);
-      remember(e.eventId);
-    }
+    unwritten -= 1;
+    if (unwritten === 0) inFlight.clear();
+    else for (const e of entries) inFlight.delete(e.eventId);
+    for (const e of entries) remember(e.eventId);
     if (seq - checkpointedSeq >= options.checkpointEvery) await doCheckpoint();
     return entries;
   };

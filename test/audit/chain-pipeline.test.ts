@@ -128,6 +128,52 @@ describe('chain writer with batches in flight', () => {
     expect(await verifyChain(createSegmentStore({ dir }), keys)).toMatchObject({ ok: true });
   });
 
+  it('drops an id already in flight (or repeated in its batch); ids leave the in-flight set once written, or when their batch cannot be prepared', async () => {
+    const { keys } = makeKeys();
+    const real = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
+    let failKeys = true;
+    const subjectKeys: SubjectKeyStore = {
+      ...real,
+      keysFor: (ids) =>
+        ids.includes('boom') && failKeys
+          ? Promise.reject(new Error('key file unreadable'))
+          : real.keysFor(ids),
+    };
+    const { appender, writes } = heldAppender(await createSegmentStore({ dir }).openAppender('0'));
+    const writer = createChainWriter({
+      appender,
+      keys,
+      subjectKeys,
+      checkpointEvery: 1000,
+      checkpointIntervalMs: 60_000,
+    });
+    const [a0, a1, a2, a3] = [action(0), action(1), action(2), action(3, { subjectId: 'boom' })];
+    const p1 = track(writer.append([a0!, a1!]));
+    const p2 = track(writer.append([a1!, a2!, a2!, a0!]));
+    await settle(() => writes.length === 1);
+    writes[0]!.release();
+    await settle(() => writes.length === 2);
+    writes[1]!.release();
+    await settle(() => p1.settled && p2.settled);
+    expect(p1.value!.map((e) => e.eventId)).toEqual([a0!.eventId, a1!.eventId]);
+    expect(p2.value!.map((e) => e.eventId)).toEqual([a2!.eventId]);
+
+    // A batch whose subject key cannot be had fails before anything is written; sent again, it is
+    // not taken for a re-send.
+    await expect(writer.append([a3!])).rejects.toThrow('key file unreadable');
+    failKeys = false;
+    const p3 = track(writer.append([a3!, a0!]));
+    await settle(() => writes.length === 3);
+    writes[2]!.release();
+    await settle(() => p3.settled);
+    expect(p3.value!.map((e) => e.eventId)).toEqual([a3!.eventId]);
+    // Every id written is remembered.
+    expect(await writer.append([a0!, a1!, a2!, a3!])).toEqual([]);
+    expect(writer.head().seq).toBe(4);
+    await writer.close();
+    expect(await verifyChain(createSegmentStore({ dir }), keys)).toMatchObject({ ok: true });
+  });
+
   it('a failed write fails the batches prepared on top of it; the next append continues from the durable head', async () => {
     const { keys } = makeKeys();
     const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
