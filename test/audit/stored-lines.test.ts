@@ -81,6 +81,31 @@ describe('stored lines', () => {
     }
   });
 
+  it('an entry far larger than the line buffer planned for (its AAD and line grow the buffer) decrypts and verifies', () => {
+    const masterKey = randomBytes(32);
+    const big = '中'.repeat(5000); // 15,000 UTF-8 bytes: more than the 1,024 per entry planned
+    const records = [action(0), action(1, { details: { note: big }, actor: big, resource: big }), action(2)];
+    const { entries, lines } = buildEntries(`chain-${big}`, records, 0, 'a'.repeat(64), {
+      keyId: 'k1',
+      masterKey,
+      subjectKeys: new Map(),
+    });
+    const parsed = lines.toString('utf8').slice(0, -1).split('\n');
+    entries.forEach((e, i) => {
+      expect(JSON.parse(parsed[i]!)).toEqual(plainJsonOf(e));
+      expect(e.hash).toBe(entryHash(e));
+      const aad = {
+        chain: `chain-${big}`,
+        seq: e.seq,
+        prevHash: e.prevHash,
+        keyId: 'k1',
+        subjectKeyId: null,
+        eventId: e.eventId,
+      };
+      expect(openBody(masterKey, e, aad).details).toEqual(records[i]!.details);
+    });
+  });
+
   it('refuses a lone surrogate (canonicalize has no text for it), as before', () => {
     const keys = { keyId: 'k1', masterKey: randomBytes(32), subjectKeys: new Map() };
     expect(() => buildEntries('0', [action(0, { actor: 'x\ud800' })], 0, 'a'.repeat(64), keys)).toThrow(
