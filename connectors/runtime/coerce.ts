@@ -20,6 +20,51 @@ const DAY_MS = 86_400_000;
 
 /** Normalises a decimal to exactly `scale` fraction digits; refuses to drop non-zero digits. */
 export function toDecimalString(value: unknown, scale: number): string {
+  if (typeof value === 'string') return plainDecimal(value, scale) ?? normaliseDecimal(value, scale);
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    // A finite number prints as digits (the exponent form fails the plain scan below).
+    return plainDecimal(String(value), scale) ?? normaliseDecimal(value, scale);
+  }
+  return normaliseDecimal(value, scale);
+}
+
+const ZEROS = '0'.repeat(32);
+
+/**
+ * The usual decimal text, normalised without regular expressions: an optional minus, a whole
+ * part without leading zeros, and at most `scale` fraction digits. Returns undefined for
+ * anything else (signs, spaces, leading zeros, exponents, excess digits, a negative zero), which
+ * `normaliseDecimal` then handles or refuses; the two agree wherever this one answers
+ * (test/connectors/mapping.test.ts compares them).
+ */
+function plainDecimal(text: string, scale: number): string | undefined {
+  const n = text.length;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0; // '-'
+  const negative = i === 1;
+  const wholeStart = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i += 1;
+  const wholeLength = i - wholeStart;
+  if (wholeLength === 0 || (wholeLength > 1 && text.charCodeAt(wholeStart) === 48)) return undefined;
+  let fractionLength = 0;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 46 || scale === 0) return undefined; // '.'
+    const fractionStart = i + 1;
+    for (i = fractionStart; i < n; i += 1) if (!isDigit(text.charCodeAt(i))) return undefined;
+    fractionLength = n - fractionStart;
+    if (fractionLength === 0 || fractionLength > scale) return undefined;
+  }
+  // "-0" and "-0.00" normalise to an unsigned zero: the general path decides those.
+  if (negative && wholeLength === 1 && text.charCodeAt(wholeStart) === 48) return undefined;
+  const pad = scale - fractionLength;
+  if (pad === 0) return text;
+  if (pad > ZEROS.length) return undefined;
+  return fractionLength === 0 ? `${text}.${ZEROS.slice(0, pad)}` : text + ZEROS.slice(0, pad);
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** `toDecimalString` for any input: the general path (trims, exponents, signs, extra zeros). */
+export function normaliseDecimal(value: unknown, scale: number): string {
   const text =
     typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : String(value).trim();
   if (typeof value !== 'number' && typeof value !== 'string')

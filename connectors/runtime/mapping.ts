@@ -83,11 +83,12 @@ export function compileMapping(
     return fn;
   };
   const compiled = rules.map(([target, rule]) => {
-    parsePath(rule.from ?? target);
+    const source = rule.from ?? target;
     return {
       target,
       rule,
-      source: rule.from ?? target,
+      source,
+      get: getterOf(source),
       transform: resolve(rule.transform, target),
       reverseTransform: resolve(rule.reverseTransform, target),
       nested: rule.fields ? compileMapping(rule.fields, options) : undefined,
@@ -106,7 +107,7 @@ export function compileMapping(
       const field = `${prefix}${c.target}`;
       const source = `${sourcePrefix}${c.source}`;
       try {
-        let v = getPath(record, c.source);
+        let v = c.get(record);
         if (c.transform) v = c.transform(v, record);
         if (v === undefined || (v === null && !c.rule.nullable)) {
           if (c.rule.default !== undefined) v = c.rule.default;
@@ -133,6 +134,45 @@ export function compileMapping(
     return out;
   };
 
+  /**
+   * The usual case, a record that maps cleanly, without building any field's name: returns
+   * FAILED at the first problem, and `forward` then runs to name every problem (a transform
+   * then runs twice for that record).
+   */
+  const fast = (record: unknown): Record<string, unknown> | typeof FAILED => {
+    const out: Record<string, unknown> = {};
+    try {
+      for (const c of compiled) {
+        let v = c.get(record);
+        if (c.transform) v = c.transform(v, record);
+        if (v === undefined || (v === null && !c.rule.nullable)) {
+          if (c.rule.default !== undefined) v = c.rule.default;
+          else if (c.rule.nullable) v = null;
+          else return FAILED;
+        }
+        if (v === null) out[c.target] = null;
+        else if (c.nested) {
+          const mapped = fastOf(c.nested)(v);
+          if (mapped === FAILED) return FAILED;
+          out[c.target] = mapped;
+        } else if (c.items) {
+          if (!Array.isArray(v)) return FAILED;
+          const each = fastOf(c.items);
+          const list: Record<string, unknown>[] = new Array(v.length);
+          for (let i = 0; i < v.length; i += 1) {
+            const mapped = each(v[i]);
+            if (mapped === FAILED) return FAILED;
+            list[i] = mapped;
+          }
+          out[c.target] = list;
+        } else out[c.target] = c.rule.type ? coerce(v, c.rule.type, c.rule.scale) : v;
+      }
+    } catch {
+      return FAILED;
+    }
+    return out;
+  };
+
   const backward = (data: Record<string, unknown>): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const c of compiled) {
@@ -152,6 +192,8 @@ export function compileMapping(
   const mapping: Mapping = {
     fields: compiled.map((c) => c.target),
     apply(record) {
+      const mapped = fast(record);
+      if (mapped !== FAILED) return mapped;
       const problems: Problem[] = [];
       const out = forward(record, '', '', problems);
       if (problems.length > 0) {
@@ -170,7 +212,24 @@ export function compileMapping(
     reverse: backward,
   };
   collectors.set(mapping, forward);
+  fastPasses.set(mapping, fast);
   return mapping;
+}
+
+const FAILED = Symbol('mapping failed');
+type FastPass = (record: unknown) => Record<string, unknown> | typeof FAILED;
+const fastPasses = new WeakMap<Mapping, FastPass>();
+const fastOf = (m: Mapping): FastPass => fastPasses.get(m)!;
+
+/** Reads one source path; a plain key (the common case) without walking parsed segments. */
+function getterOf(path: string): (doc: unknown) => unknown {
+  const segments = parsePath(path);
+  const only = segments.length === 1 ? segments[0]! : undefined;
+  if (only && 'key' in only) {
+    const { key } = only;
+    return (doc) => (doc === null || doc === undefined ? undefined : (doc as Record<string, unknown>)[key]);
+  }
+  return (doc) => getPath(doc, path);
 }
 
 // Nested mappings report problems into their parent's list, with the parent's path as prefix.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { normaliseDecimal, toDecimalString } from '../../connectors/runtime/coerce.ts';
 import { compileMapping } from '../../connectors/runtime/mapping.ts';
 import { HubError } from '../../core/errors.ts';
 
@@ -75,6 +76,56 @@ describe('declarative mapping', () => {
       /amount \(from amount\) 1\.234 has more than 2 fraction digits/,
     );
     expect(m.reverse({ amount: '12.50' })).toEqual({ amount: 12.5 });
+  });
+
+  it('normalises a decimal on its fast path exactly as on the general path, and refuses the same', () => {
+    const outcome = (f: () => string) => {
+      try {
+        return f();
+      } catch (err) {
+        return `error: ${(err as Error).message}`;
+      }
+    };
+    const numbers = [
+      0,
+      -0,
+      7,
+      -7,
+      12.5,
+      -12.5,
+      10.25,
+      0.5,
+      -0.5,
+      0.001,
+      0.0001,
+      1249.5,
+      0.1 + 0.2,
+      1e21,
+      1e-7,
+    ];
+    const texts = ['10.25', '-0.5', '+5', '007', ' 5 ', '5.', '.5', '1.2300', '-0', '-0.00', '0', '0.0'];
+    const more = ['12345678901234567890.12', '', 'abc', '1e3', '1.005', '-', '12.3.4', '١٢', '9'.repeat(40)];
+    let compared = 0;
+    for (const scale of [0, 2, 3, 40]) {
+      for (const v of [...numbers, ...texts, ...more]) {
+        expect(
+          outcome(() => toDecimalString(v, scale)),
+          `${JSON.stringify(v)} at scale ${scale}`,
+        ).toBe(outcome(() => normaliseDecimal(v, scale)));
+        compared += 1;
+      }
+    }
+    // Every integer and every value with up to 3 fraction digits in a range, as text and as number.
+    for (let i = -2000; i <= 2000; i += 1) {
+      for (const v of [i / 1000, String(i / 1000), i, `${i}.0`]) {
+        expect(toDecimalString(v, 3)).toBe(normaliseDecimal(v, 3));
+        compared += 1;
+      }
+    }
+    expect(compared).toBeGreaterThan(16_000);
+    expect(toDecimalString(1249.5, 2)).toBe('1249.50');
+    expect(toDecimalString('-0.5', 3)).toBe('-0.500');
+    expect(toDecimalString(-0, 2)).toBe('0.00');
   });
 
   it('maps lists of records and names the element that failed', () => {
