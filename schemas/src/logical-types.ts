@@ -13,7 +13,24 @@ import { smallByteLength, unscaledDecimal, writeSmall } from './decimal-digits.t
  *   map them to `Date`, so a decoded event re-encodes unchanged and JSON-logs cleanly.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Hex digits by char code (either case), for the uuid check. */
+const HEX = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+
+/**
+ * `8-4-4-4-12` hex digits in either case (RFC 9562's text form), checked by char code: encodes
+ * check two uuids per event, and a regular expression cost more than the rest of their write.
+ */
+export function isUuid(value: string): boolean {
+  if (value.length !== 36) return false;
+  for (let i = 0; i < 36; i += 1) {
+    const c = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (c >= 128 || HEX[c] !== 1) return false;
+  }
+  return true;
+}
 
 type AnyType = avro.Type & { typeName: string };
 
@@ -186,7 +203,7 @@ export class DecimalType extends avro.types.LogicalType {
 /** `uuid` on string: validated on encode, plain string in JavaScript. */
 export class UuidType extends avro.types.LogicalType {
   protected override _toValue(value: unknown): string | undefined {
-    return typeof value === 'string' && UUID.test(value) ? value : undefined;
+    return typeof value === 'string' && isUuid(value) ? value : undefined;
   }
 
   protected override _fromValue(value: string): string {

@@ -5,7 +5,7 @@ import { type ErrorLocation, HubError } from '../../core/errors.ts';
 import type { EventTypes } from '../generated/types.ts';
 import { explainUnresolvable } from './compatibility.ts';
 import { avscOptions } from './logical-types.ts';
-import { encodeTargets, slowEncode } from './serde-encode.ts';
+import { type EncodeTarget, encodeTargets, slowEncode } from './serde-encode.ts';
 import { SerdeError } from './serde-error.ts';
 import { createFrameWriter } from './strict-writer.ts';
 import type { AvroSchemaJson, SchemaCatalog, SchemaRegistry } from './types.ts';
@@ -37,6 +37,11 @@ export type EncodableValue<N extends string> = N extends keyof EventTypes ? Even
 export interface Serde {
   /** Validates `value` against the catalog's latest `schemaName` and frames it with its registry id. */
   encode<N extends string>(topic: string, schemaName: N, value: EncodableValue<N>): Promise<Buffer>;
+  /**
+   * `encode` without a promise once the schema's registry id is known (the usual case after a
+   * topic's first event); undefined before that, when only `encode` can register it.
+   */
+  encodeReady?<N extends string>(topic: string, schemaName: N, value: EncodableValue<N>): Buffer | undefined;
   /** Decodes a framed record, resolving the writer's schema to the catalog's latest version. */
   decode(buffer: Buffer, where: RecordLocation): Promise<DecodedEvent>;
 }
@@ -137,17 +142,27 @@ export function createSerde(options: SerdeOptions): Serde {
   const targetFor = encodeTargets(catalog, subjectFor);
   const writeFramed = createFrameWriter();
 
+  /** The value's bytes after room for the header; throws SERDE_INVALID naming the bad fields. */
+  const body = (topic: string, schemaName: string, target: EncodeTarget, value: unknown): Buffer => {
+    try {
+      // Validates while it writes: throws for exactly the values the strict isValid rejects.
+      return writeFramed(target.writer, value);
+    } catch {
+      return slowEncode(topic, schemaName, target.entry, value);
+    }
+  };
+
   return {
+    encodeReady(topic, schemaName, value) {
+      const target = targetFor(topic, schemaName);
+      if (target.schemaId === undefined) return undefined;
+      return writeHeader(body(topic, schemaName, target, value), target.schemaId);
+    },
+
     async encode(topic, schemaName, value) {
       const target = targetFor(topic, schemaName);
       const { entry } = target;
-      let framed: Buffer;
-      try {
-        // Validates while it writes: throws for exactly the values the strict isValid rejects.
-        framed = writeFramed(target.writer, value);
-      } catch {
-        framed = slowEncode(topic, schemaName, entry, value);
-      }
+      const framed = body(topic, schemaName, target, value);
       let schemaId = target.schemaId;
       if (schemaId === undefined) {
         const { subject, key } = target;

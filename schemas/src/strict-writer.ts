@@ -26,14 +26,24 @@ class StrictRecordType extends avro.types.RecordType {
   _createWriter(): Write {
     const base = avro.types.RecordType.prototype as unknown as { _createWriter(): Write };
     const write = base._createWriter.call(this);
-    const record = this as unknown as { _checkFields(value: object): boolean };
+    const declared = new Set(this.fields.map((f) => f.name));
     const name = this.name;
     return (tap, value) => {
-      if (value === null || typeof value !== 'object' || !record._checkFields(value))
+      if (value === null || typeof value !== 'object' || !onlyDeclared(value, declared))
         throw new Error(`not a valid ${name}: not an object, or has a field the schema does not declare`);
       write(tap, value);
     };
   }
+}
+
+/**
+ * True when every enumerable key of `value` is a declared field: avsc's `_checkFields` without
+ * its array of keys per record. Inherited enumerable keys count here and not there; such a value
+ * takes the serde's slow path, which decides with avsc's own check.
+ */
+function onlyDeclared(value: object, declared: Set<string>): boolean {
+  for (const key in value) if (!declared.has(key)) return false;
+  return true;
 }
 
 /** The part of avsc's (untyped) write cursor the string write uses. */

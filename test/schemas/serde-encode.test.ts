@@ -185,6 +185,10 @@ describe('serde encode in one pass', () => {
       ['a null record', { options: null }, 'options', 'null'],
       ['an undeclared top-level field', { colour: 'red' }, 'colour', 'is not a field'],
       ['a uuid that is not one', { id: 'nope' }, 'id', '"nope"'],
+      ['a uuid with a dash out of place', { id: '0123456-78901-2345-6789-0123456789ab' }, 'id', '"0123456-'],
+      ['a uuid with a letter past f', { id: '01234567-89ab-cdef-0123-456789abcdeg' }, 'id', '"01234567-'],
+      ['a uuid one digit short', { id: '01234567-89ab-cdef-0123-456789abcde' }, 'id', '"01234567-'],
+      ['a uuid with a non-ASCII digit', { id: '01234567-89ab-cdef-0123-456789abcde١' }, 'id', '"01234567-'],
       ['a wrong map value', { tags: { k: 1 } }, 'tags.k', '1'],
     ];
     for (const [why, patch, field, shown] of cases) {
@@ -198,6 +202,16 @@ describe('serde encode in one pass', () => {
     // A half-written bad value leaves nothing behind: the good one still encodes exactly.
     const bytes = await serde.encode('orders', 'tributary.test.Order', good as never);
     expect(bytes.subarray(5)).toEqual(entry.type.toBuffer(good));
+    // An upper-case uuid is one too (RFC 9562 reads either case).
+    const upper = { ...good, id: randomUUID().toUpperCase() };
+    const upperBytes = await serde.encode('orders', 'tributary.test.Order', upper as never);
+    expect(upperBytes.subarray(5)).toEqual(entry.type.toBuffer(upper));
+    // A record with an inherited enumerable field: avsc's own check decides (it looks at own
+    // fields only), and the bytes are the catalog type's.
+    const inherited = { ...good, options: Object.assign(Object.create({ colour: 'red' }), good.options) };
+    expect(entry.type.isValid(inherited, { noUndeclaredFields: true })).toBe(true);
+    const inheritedBytes = await serde.encode('orders', 'tributary.test.Order', inherited as never);
+    expect(inheritedBytes.subarray(5)).toEqual(entry.type.toBuffer(inherited));
     // Defaults still apply to fields left out, as before.
     const { discount: _d, tags: _t, ...without } = good;
     const short = await serde.encode('orders', 'tributary.test.Order', without as never);
