@@ -31,22 +31,33 @@ import { smokeRun } from './support/stats.ts';
 
 const SUBJECTS = Array.from({ length: 50 }, (_, i) => `003Dn${String(i).padStart(13, '0')}`);
 
+/**
+ * A string as the consumer's decoder hands it over: its own flat copy, made from the bytes.
+ * (randomUUID() and template literals return V8 cons strings, which the first hash or
+ * comparison of each has to flatten: a cost of making the input here, not of the audit.)
+ */
+const decoded = (s: string): string => Buffer.from(s).toString();
+
 function actionRecord(partition: number, offset: number): ActionRecord {
   const subjectId = SUBJECTS[offset % SUBJECTS.length]!;
   return {
-    eventId: randomUUID(),
+    eventId: decoded(randomUUID()),
     time: Date.now(),
-    component: 'mcp-bridge',
-    correlationId: randomUUID(),
-    action: 'crm.contact.upsert',
-    actor: 'alice@example.com',
-    resource: `crm/contact/${subjectId}`,
-    outcome: 'succeeded',
-    argsDigest: createHash('sha256').update(String(offset)).digest('hex'),
+    component: decoded('mcp-bridge'),
+    correlationId: decoded(randomUUID()),
+    action: decoded('crm.contact.upsert'),
+    actor: decoded('alice@example.com'),
+    resource: decoded(`crm/contact/${subjectId}`),
+    outcome: decoded('succeeded') as ActionRecord['outcome'],
+    argsDigest: decoded(createHash('sha256').update(String(offset)).digest('hex')),
     // One action in four concerns a data subject (its own key); the rest use the master key.
-    subjectId: offset % 4 === 0 ? subjectId : null,
-    details: { tool: 'crm_contact_upsert', httpStatus: '200', durationMs: '84' },
-    source: { topic: 'hub.actions', partition, offset: String(offset) },
+    subjectId: offset % 4 === 0 ? decoded(subjectId) : null,
+    details: {
+      tool: decoded('crm_contact_upsert'),
+      httpStatus: decoded('200'),
+      durationMs: decoded('84'),
+    },
+    source: { topic: decoded('hub.actions'), partition, offset: decoded(String(offset)) },
   };
 }
 
