@@ -23,6 +23,10 @@ export const kafkaConfigSchema = z.object({
     })
     .optional()
     .describe('SASL credentials (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)'),
+  producerThread: z
+    .boolean()
+    .default(true)
+    .describe("Run the event producer's Kafka client on a worker thread (KAFKA_PRODUCER_THREAD)"),
   connectionTimeoutMs: z.number().int().positive().default(3000),
   requestTimeoutMs: z.number().int().positive().default(30000),
 });
@@ -41,6 +45,7 @@ export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
       .filter(Boolean),
     clientId: env.KAFKA_CLIENT_ID ?? 'tributary',
     ssl: env.KAFKA_SSL === 'true',
+    producerThread: env.KAFKA_PRODUCER_THREAD !== 'false',
     ...(mechanism
       ? {
           sasl: {

@@ -1,4 +1,10 @@
-import { findErrorBy, ProduceAcks, Producer, type SASLOptions } from '@platformatic/kafka';
+import {
+  findErrorBy,
+  type MessageToProduce,
+  ProduceAcks,
+  Producer,
+  type SASLOptions,
+} from '@platformatic/kafka';
 import { HubError } from '../core/errors.ts';
 import { type KafkaClient, kafkaSettingsOf } from './kafka.ts';
 import type { RawRecord } from './records.ts';
@@ -27,6 +33,23 @@ export interface RecordSender {
   /** The partition count this client's own metadata has for `topic` (re-read when `fresh`). */
   partitionCount(topic: string, fresh: boolean): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What a client failure on the producer thread (thread-sender.ts) said, as read there. */
+export interface RelayedFailure {
+  message: string;
+  brokerError: string | undefined;
+  retriable: boolean;
+}
+
+/** A client failure relayed from the producer thread: read by the functions below as the original. */
+export class RelayedClientError extends Error {
+  readonly failure: RelayedFailure;
+  constructor(failure: RelayedFailure) {
+    super(failure.message);
+    this.name = 'RelayedClientError';
+    this.failure = failure;
+  }
 }
 
 /** Broker answers after which an idempotent producer must start over with a new producer id. */
@@ -91,14 +114,17 @@ export function createRecordSender(
     const acked: AckedPartition[] = [];
     const repeated = new Map<string, [string, Buffer]>();
     for (const group of timestampGroups(records)) {
-      const messages = group.map((r) => ({
-        topic,
-        partition: r.partition,
-        key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
-        value: r.value ?? undefined,
-        headers: headerMap(r.headers, repeated),
-        ...(r.timestamp !== undefined ? { timestamp: BigInt(r.timestamp) } : {}),
-      }));
+      const messages = group.map((r) => {
+        const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
+          topic,
+          partition: r.partition,
+          key: typeof r.key === 'string' ? Buffer.from(r.key) : (r.key ?? undefined),
+          value: r.value ?? undefined,
+          headers: headerMap(r.headers, repeated),
+        };
+        if (r.timestamp !== undefined) message.timestamp = BigInt(r.timestamp);
+        return message;
+      });
       const answer = await producer.send({ messages });
       for (const o of answer.offsets ?? []) {
         if (o.topic !== topic || acked.some((a) => a.partition === o.partition)) continue;
@@ -170,30 +196,33 @@ function headerName(name: string): Buffer {
 function headerMap(headers: RawRecord['headers'], repeated: Map<string, [string, Buffer]>) {
   if (!headers) return undefined;
   const map = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined || value === null) continue;
-    const values = Array.isArray(value) ? value : [value];
-    for (const [i, one] of values.entries()) {
-      // A repeated header needs a key object of its own per value (the map's keys are objects).
-      const key = i === 0 ? headerName(name) : Buffer.from(name);
-      if (typeof one !== 'string') {
-        map.set(key, one);
-        continue;
-      }
-      const last = repeated.get(name);
-      if (last && last[0] === one) map.set(key, last[1]);
-      else {
-        const bytes = Buffer.from(one);
-        repeated.set(name, [one, bytes]);
-        map.set(key, bytes);
-      }
+    if (!Array.isArray(value)) {
+      map.set(headerName(name), headerValue(name, value, repeated));
+      continue;
     }
+    // A repeated header needs a key object of its own per value (the map's keys are objects).
+    for (const [i, one] of value.entries())
+      map.set(i === 0 ? headerName(name) : Buffer.from(name), headerValue(name, one, repeated));
   }
   return map;
 }
 
+/** A header value's bytes; a text equal to the last one under the same name reuses its bytes. */
+function headerValue(name: string, value: string | Buffer, repeated: Map<string, [string, Buffer]>): Buffer {
+  if (typeof value !== 'string') return value;
+  const last = repeated.get(name);
+  if (last && last[0] === value) return last[1];
+  const bytes = Buffer.from(value);
+  repeated.set(name, [value, bytes]);
+  return bytes;
+}
+
 /** The broker's error name inside a client failure (e.g. `NOT_LEADER_OR_FOLLOWER`), if any. */
 export function brokerErrorName(err: unknown): string | undefined {
+  if (err instanceof RelayedClientError) return err.failure.brokerError;
   if (!(err instanceof Error)) return undefined;
   for (const name of producerResetErrors) if (findErrorBy(err, 'apiId', name)) return name;
   for (const { error } of nestedErrors(err)) {
@@ -225,11 +254,13 @@ function* nestedErrors(err: Error): Generator<{ error: Error; leaf: boolean }> {
 /** False when the client itself says retrying cannot help (e.g. the record is too large). */
 export function isRetriableClientError(err: unknown): boolean {
   if (err instanceof HubError) return err.retriable;
+  if (err instanceof RelayedClientError) return err.failure.retriable;
   return !(err instanceof Error && findErrorBy(err, 'canRetry', false));
 }
 
 /** The client's message with the distinct causes under it ("produce failed 7 times." alone says little). */
 export function describeClientError(err: unknown): string {
+  if (err instanceof RelayedClientError) return err.message;
   if (!(err instanceof Error)) return String(err);
   const causes = new Set<string>();
   for (const { error, leaf } of nestedErrors(err)) if (leaf && error !== err) causes.add(error.message);

@@ -1,7 +1,7 @@
 import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubEvent, Serde } from '../schemas/index.ts';
-import { assignPartition, type KafkaClient } from './kafka.ts';
+import { assignPartition, type KafkaClient, kafkaSettingsOf } from './kafka.ts';
 import { createPartitionCounts } from './partition-counts.ts';
 import {
   brokerErrorName,
@@ -13,6 +13,7 @@ import {
 } from './producer-client.ts';
 import { createPublishPipeline, type PublishPipeline, type PublishVia } from './publish-pipeline.ts';
 import type { RawRecord, RecordMetadata } from './records.ts';
+import { createThreadRecordSender } from './thread-sender.ts';
 import { outsideTrace, withSendSpan } from './tracing.ts';
 
 /** Content type stamped on every event the hub writes: Avro in the Confluent wire format. */
@@ -65,8 +66,11 @@ export interface EventProducerOptions {
 /** Creates the idempotent event producer; it connects on `start()` or on first use. */
 export function createEventProducer(options: EventProducerOptions): EventProducer {
   const { kafka, serde } = options;
+  // The client on a thread of its own unless KAFKA_PRODUCER_THREAD=false (thread-sender.ts).
   const newSender = (): RecordSender =>
-    createRecordSender(kafka, { allowAutoTopicCreation: options.allowAutoTopicCreation ?? false });
+    (kafkaSettingsOf(kafka).producerThread ? createThreadRecordSender : createRecordSender)(kafka, {
+      allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
+    });
   let sender = newSender();
   let connected: Promise<void> | undefined;
   let closed = false;
@@ -156,10 +160,12 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
     trace: Record<string, string>,
   ): Promise<RawRecord[]> {
     const records: RawRecord[] = [];
-    for (const [index, event] of events.entries()) {
+    for (let index = 0; index < events.length; index += 1) {
+      const event = events[index]!;
       let value: Buffer;
       try {
-        value = await serde.encode(topic, event.envelope.type, event);
+        const type = event.envelope.type;
+        value = serde.encodeReady?.(topic, type, event) ?? (await serde.encode(topic, type, event));
       } catch (err) {
         const hubError = toHubError(err, 'SCHEMA_VALIDATION', { topic });
         // Say which event of the batch was wrong; the serde already named the field.

@@ -1,21 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
-import { describeClientError, timestampGroups } from '../../platform/producer-client.ts';
+import {
+  brokerErrorName,
+  describeClientError,
+  isRetriableClientError,
+  RelayedClientError,
+  timestampGroups,
+} from '../../platform/producer-client.ts';
 import { type RangeRecord, readRange } from '../../platform/replay-reader.ts';
 import { createTopics, deleteTopics, randomName, testHub } from './support.ts';
 
 /**
- * The platform producer writes through @platformatic/kafka (platform/producer-client.ts):
+ * The platform producer writes through @platformatic/kafka (platform/producer-client.ts), on a
+ * worker thread (platform/thread-sender.ts) unless told otherwise; both ways are run here:
  * publishRaw must keep every part of a record (DLQ, replay and redrive depend on it), and a
  * failure must say what went wrong and whether a retry can help.
  */
-describe('platform producer over its Kafka client', () => {
+describe.each([
+  ['on its own thread (the default)', true],
+  ['on the main thread (KAFKA_PRODUCER_THREAD=false)', false],
+])('platform producer over its Kafka client, %s', (_label, producerThread) => {
   let hub: Awaited<ReturnType<typeof testHub>>;
   const topic = randomName('raw-exact');
   const small = randomName('raw-small');
 
   beforeAll(async () => {
-    hub = await testHub();
+    hub = await testHub({ producerThread });
     await createTopics(hub.kafka, [topic], 2);
     const admin = hub.kafka.admin();
     await admin.connect();
@@ -87,7 +97,9 @@ describe('platform producer over its Kafka client', () => {
     // The producer goes on working after the refusal.
     expect(await hub.producer.publishRaw(small, [{ key: 'ok', value: Buffer.from('fits') }])).toHaveLength(1);
   });
+});
 
+describe('producer client helpers', () => {
   it('splits a send where timestamps lie 2^31 ms or more apart, and only there', () => {
     const at = (t: number) => ({ timestamp: String(t) });
     const t0 = 1_700_000_000_000;
@@ -114,5 +126,23 @@ describe('platform producer over its Kafka client', () => {
       'produce failed 3 times. (NOT_LEADER_OR_FOLLOWER from broker 2; connect ECONNREFUSED)',
     );
     expect(describeClientError(new Error('plain'))).toBe('plain');
+  });
+
+  it('reads a failure relayed from the producer thread as the client error it was', () => {
+    const relayed = new RelayedClientError({
+      message: 'produce failed (MESSAGE_TOO_LARGE)',
+      brokerError: 'MESSAGE_TOO_LARGE',
+      retriable: false,
+    });
+    expect(brokerErrorName(relayed)).toBe('MESSAGE_TOO_LARGE');
+    expect(isRetriableClientError(relayed)).toBe(false);
+    expect(describeClientError(relayed)).toBe('produce failed (MESSAGE_TOO_LARGE)');
+    const lost = new RelayedClientError({
+      message: 'thread stopped',
+      brokerError: undefined,
+      retriable: true,
+    });
+    expect(isRetriableClientError(lost)).toBe(true);
+    expect(brokerErrorName(lost)).toBeUndefined();
   });
 });

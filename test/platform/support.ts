@@ -70,12 +70,15 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
 }
 
 /** The hub plumbing over the test broker, with a schema log of its own. */
-export async function testHub(): Promise<HubContext & { schemaLogTopic: string }> {
+export async function testHub(
+  options: { producerThread?: boolean } = {},
+): Promise<HubContext & { schemaLogTopic: string }> {
   const shared = sharedKafka({ clientId: uniqueName('platform-test') });
   const env = { ...shared.env };
   delete env.SCHEMA_REGISTRY_URL;
   const schemaLogTopic = randomName('schemas');
-  const hub = await createHubContext({ env, kafkaSettings: shared.settings, schemaLogTopic });
+  const kafkaSettings = { ...shared.settings, ...options };
+  const hub = await createHubContext({ env, kafkaSettings, schemaLogTopic });
   return Object.assign(hub, { schemaLogTopic });
 }
 
