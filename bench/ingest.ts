@@ -1,23 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { silentLogger } from '../core/logger.ts';
-import {
-  AVRO_CONTENT_TYPE,
-  createHubContext,
-  createIdempotentProducer,
-  createKafka,
-  EventHeaders,
-  ensureTopic,
-  type HubContext,
-  type KafkaSettings,
-  kafkaConfigSchema,
-} from '../platform/index.ts';
-import { assignPartition } from '../platform/kafka.ts';
-import { createRecordSender } from '../platform/producer-client.ts';
+import { createHubContext, ensureTopic, type HubContext, kafkaConfigSchema } from '../platform/index.ts';
 import type { HubEvent } from '../schemas/index.ts';
 import { benchBroker } from './support/broker.ts';
+import { erpEventOf, erpSalesOrderPages, syncErpConnector } from './support/erp-rows.ts';
 import { contactChangedLong, salesOrderChanged } from './support/events.ts';
 import { javaProducerDefaults, runJavaProducer } from './support/java-producer.ts';
 import { profileHotSpots } from './support/profile.ts';
+import { publishRaw, type Run } from './support/raw-clients.ts';
 import { type BenchResult, isEntryPoint, runAsMain } from './support/report.ts';
 import { smokeRun } from './support/stats.ts';
 
@@ -26,19 +15,15 @@ import { smokeRun } from './support/stats.ts';
  * through the platform's idempotent acks=all producer, wait for the acks, next page) against
  * Apache Kafka's own ProducerPerformance, and against the raw clients sending the same bytes:
  * @platformatic/kafka (the one the platform producer writes through) and kafkajs (the one it
- * wrote through before).
+ * wrote through before). The same loop also runs with the producer's client on the main thread
+ * (KAFKA_PRODUCER_THREAD=false), and the ERP connector's own source loop runs on rows as its
+ * OData service returns them, with its real mapping.
  */
 
 const TOPIC = 'erp.sales-order.changed';
 const SCHEMA = 'tributary.erp.SalesOrderChanged';
 const CONTACT = 'tributary.crm.ContactChanged';
 const MiB = 1024 * 1024;
-
-interface Run {
-  events: number;
-  valueBytes: number;
-  seconds: number;
-}
 
 const rate = (r: Run) => r.events / r.seconds;
 const mib = (r: Run) => r.valueBytes / MiB / r.seconds;
@@ -81,67 +66,6 @@ export async function publishLikeAConnector(
   return (performance.now() - start) / 1000;
 }
 
-type RawClient = 'kafkajs' | 'platformatic';
-
-/** A raw client, idempotent and acks=all, no serde: the same framed bytes, keys and headers. */
-async function publishRaw(
-  client: RawClient,
-  settings: KafkaSettings,
-  topic: string,
-  values: Buffer[],
-  events: number,
-  page: number,
-) {
-  const kafka = createKafka(settings, silentLogger());
-  const send = await rawSender(client, kafka, topic);
-  const headers = (i: number) => ({
-    [EventHeaders.contentType]: AVRO_CONTENT_TYPE,
-    [EventHeaders.eventId]: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    [EventHeaders.eventType]: SCHEMA,
-  });
-  try {
-    // Warm-up: connection, metadata and producer id, as the platform run gets.
-    await send.batch([{ key: 'warm-up', value: values[0]!, headers: headers(0) }]);
-    let valueBytes = 0;
-    const start = performance.now();
-    for (let sent = 0; sent < events; sent += page) {
-      const messages = [];
-      for (let i = sent; i < Math.min(events, sent + page); i += 1) {
-        const value = values[i % values.length]!;
-        valueBytes += value.length;
-        messages.push({ key: `SO-${String(i).padStart(8, '0')}`, value, headers: headers(i) });
-      }
-      await send.batch(messages);
-    }
-    return { events, valueBytes, seconds: (performance.now() - start) / 1000 };
-  } finally {
-    await send.close();
-  }
-}
-
-type RawMessage = { key: string; value: Buffer; headers: Record<string, string> };
-
-async function rawSender(client: RawClient, kafka: ReturnType<typeof createKafka>, topic: string) {
-  if (client === 'kafkajs') {
-    const producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    return {
-      batch: (messages: RawMessage[]) => producer.send({ topic, acks: -1, messages }),
-      close: () => producer.disconnect(),
-    };
-  }
-  const sender = createRecordSender(kafka);
-  const partitions = await sender.partitionCount(topic, true);
-  return {
-    batch: (messages: RawMessage[]) =>
-      sender.send(
-        topic,
-        messages.map((m) => ({ ...m, partition: assignPartition(topic, partitions, m) })),
-      ),
-    close: () => sender.close(),
-  };
-}
-
 /** Encoding alone, same events and loop: how much of the platform run is the serde. */
 async function encodeOnly(ctx: HubContext, events: number, lines: number): Promise<number> {
   const start = performance.now();
@@ -165,14 +89,19 @@ export async function benchIngest(): Promise<BenchResult> {
   const broker = await benchBroker();
   const id = randomBytes(4).toString('hex');
   const settings = kafkaConfigSchema.parse({ brokers: broker.brokers, clientId: `bench-ingest-${id}` });
-  const ctx = await createHubContext({
-    kafkaSettings: settings,
-    schemaLogTopic: `_tributary.schemas.bench-${id}`,
+  const schemaLogTopic = `_tributary.schemas.bench-${id}`;
+  const ctx = await createHubContext({ kafkaSettings: settings, schemaLogTopic });
+  // The same hub with the producer's client on the main thread (KAFKA_PRODUCER_THREAD=false).
+  const ctxMain = await createHubContext({
+    kafkaSettings: { ...settings, producerThread: false },
+    schemaLogTopic,
   });
   const notes: string[] = [];
   try {
     const topics = {
       hub: `bench.ingest.hub.${id}`,
+      main: `bench.ingest.main-thread.${id}`,
+      erp: `bench.ingest.erp.${id}`,
       raw: `bench.ingest.raw.${id}`,
       client: `bench.ingest.client.${id}`,
       java: `bench.ingest.java.${id}`,
@@ -182,20 +111,29 @@ export async function benchIngest(): Promise<BenchResult> {
     const { lines, bytes } = await linesForSize(ctx, 1024);
     // Warm-up: connect, producer id, schema registration.
     await ctx.producer.publish(topics.hub, [salesOrderChanged(0, lines)]);
+    await ctxMain.producer.publish(topics.main, [salesOrderChanged(0, lines)]);
     const values = await Promise.all(
       Array.from({ length: 64 }, (_, i) =>
         ctx.serde.encode(topics.raw, SCHEMA, salesOrderChanged(i, lines) as never),
       ),
     );
-    const runs = { hub: [] as Run[], raw: [] as Run[], client: [] as Run[], java: [] as Run[] };
+    const runs = {
+      hub: [] as Run[],
+      main: [] as Run[],
+      raw: [] as Run[],
+      client: [] as Run[],
+      java: [] as Run[],
+    };
     const javaLines: string[] = [];
     let javaLatency = { p50Ms: 0, p99Ms: 0 };
-    // Rounds alternate the three, so load from elsewhere on the machine hits each alike.
+    // Rounds alternate the runs, so load from elsewhere on the machine hits each alike.
     for (let round = 0; round < rounds; round += 1) {
       runs.raw.push(await publishRaw('kafkajs', settings, topics.raw, values, events, page));
       runs.client.push(await publishRaw('platformatic', settings, topics.client, values, events, page));
       const seconds = await publishLikeAConnector(ctx, topics.hub, events, page, lines);
       runs.hub.push({ events, valueBytes: events * bytes, seconds });
+      const mainSeconds = await publishLikeAConnector(ctxMain, topics.main, events, page, lines);
+      runs.main.push({ events, valueBytes: events * bytes, seconds: mainSeconds });
       const java = await runJavaProducer({
         brokers: broker.brokers,
         topic: topics.java,
@@ -211,6 +149,15 @@ export async function benchIngest(): Promise<BenchResult> {
       if (rate(runs.java.at(-1)!) >= rate(best(runs.java))) javaLatency = java;
     }
     const [hub, raw, client, javaRun] = [best(runs.hub), best(runs.raw), best(runs.client), best(runs.java)];
+    const main = best(runs.main);
+    // The ERP connector itself: its source loop and mapping on rows made before the clock starts.
+    const erpRows = smoke ? 1_000 : 40_000;
+    const erpPages = erpSalesOrderPages(erpRows, lines, page);
+    const erpBytes = (await ctx.serde.encode(topics.erp, SCHEMA, erpEventOf(erpPages) as never)).length;
+    const erpSync = await syncErpConnector(ctx, topics.erp, erpPages, id);
+    if (erpSync.published !== erpRows)
+      throw new Error(`the ERP connector published ${erpSync.published} of ${erpRows}`);
+    const erp: Run = { events: erpRows, valueBytes: erpRows * erpBytes, seconds: erpSync.seconds };
     const encodeRate = await encodeOnly(ctx, smoke ? 1_000 : 20_000, lines);
     // The same loop with a ~1 KB event of strings only: how much the decimals cost.
     const base = (await ctx.serde.encode(topics.plain, CONTACT, contactChangedLong(0, 0) as never)).length;
@@ -227,11 +174,12 @@ export async function benchIngest(): Promise<BenchResult> {
       publishLikeAConnector(ctx, topics.hub, smoke ? 500 : 10_000, page, lines).then(() => undefined),
     );
     notes.push(
-      `rounds (events/s): hub ${runs.hub.map((r) => Math.round(rate(r))).join(', ')}; raw @platformatic/kafka ${runs.client.map((r) => Math.round(rate(r))).join(', ')}; raw kafkajs ${runs.raw.map((r) => Math.round(rate(r))).join(', ')}; Java ${runs.java.map((r) => Math.round(rate(r))).join(', ')}; the best round of each is reported`,
+      `rounds (events/s): hub ${runs.hub.map((r) => Math.round(rate(r))).join(', ')}; hub with the client on the main thread ${runs.main.map((r) => Math.round(rate(r))).join(', ')}; raw @platformatic/kafka ${runs.client.map((r) => Math.round(rate(r))).join(', ')}; raw kafkajs ${runs.raw.map((r) => Math.round(rate(r))).join(', ')}; Java ${runs.java.map((r) => Math.round(rate(r))).join(', ')}; the best round of each is reported`,
     );
     for (const line of javaLines) notes.push(`ProducerPerformance: ${line}`);
     notes.push(
-      `where the platform producer's time goes: building the events and the serde (one pass that validates and encodes, then the frame) alone, same events and loop, run at ${Math.round(encodeRate)} events/s; its client (@platformatic/kafka) with the same bytes at ${Math.round(rate(client))} events/s; the hub run, which does both on one thread (the encoding of a page overlapping the send of the one before), at ${Math.round(rate(hub))} events/s`,
+      `where the platform producer's time goes: building the events and the serde (one pass that validates and encodes, then the frame) alone, same events and loop, run at ${Math.round(encodeRate)} events/s; its client (@platformatic/kafka) with the same bytes on the main thread at ${Math.round(rate(client))} events/s; the hub run, which encodes on the main thread while the client sends on its own, at ${Math.round(rate(hub))} events/s, and ${Math.round(rate(main))} events/s with both on the main thread`,
+      `the ERP connector (connectors/erp, source loop with its mapping, the event id and envelope of each row, a cursor and an audit action per page) published ${erpRows} sales orders of ${erpBytes} B at ${Math.round(rate(erp))} events/s; its rows come as the demo ERP's OData service returns them (decimals as JSON numbers, ${lines} items each), parsed before the clock starts, as its HTTP client would hand them over`,
     );
     notes.push(
       `CPU profile of a hub publish run (self time, top ${hotSpots.length}): ${hotSpots.map((h) => `${h.fn} ${Math.round(h.share * 100)} %`).join('; ')}`,
@@ -246,14 +194,20 @@ export async function benchIngest(): Promise<BenchResult> {
         'message size': `${bytes} B Avro value (${SCHEMA}, ${lines} items, Confluent framed) + key + 3 headers; Java: 1024 B value, no key`,
         acks: 'all (-1)',
         idempotent: 'yes (all four)',
-        'hub batch': `${page} events per page, connector-style: a publish pipeline of depth 2 (the next page built and encoded while one is sent, one send in flight), platform producer over @platformatic/kafka`,
+        'hub batch': `${page} events per page, connector-style: a publish pipeline of depth 2 (the next page built and encoded while one is sent, one send in flight), platform producer over @platformatic/kafka on its own worker thread (the default; one line below with it on the main thread)`,
         'raw client batches': `${page} records per send(), one send in flight, same bytes, keys and headers, no serde: @platformatic/kafka (the platform producer's client) and kafkajs (maxInFlightRequests=1)`,
         'Java producer': `ProducerPerformance 4.1.2 --throughput -1, defaults: ${javaProducerDefaults}`,
-        events: `per round: hub ${events}, each raw client ${events}, Java ${javaRecords}; ${rounds} round(s), best reported`,
+        events: `per round: hub ${events} (each way), each raw client ${events}, Java ${javaRecords}; ${rounds} round(s), best reported; the ERP connector ${erpRows}, one run`,
       },
       figures: [
         { label: 'hub platform producer', value: rate(hub), unit: 'events/s' },
         { label: 'hub platform producer', value: mib(hub), unit: 'MiB/s' },
+        { label: 'hub platform producer, client on the main thread', value: rate(main), unit: 'events/s' },
+        {
+          label: `ERP connector source loop (real mapping, ${erpBytes} B events), one run`,
+          value: rate(erp),
+          unit: 'events/s',
+        },
         { label: 'raw @platformatic/kafka (no serde)', value: rate(client), unit: 'events/s' },
         { label: 'raw @platformatic/kafka (no serde)', value: mib(client), unit: 'MiB/s' },
         { label: 'raw kafkajs (no serde)', value: rate(raw), unit: 'events/s' },
@@ -281,6 +235,12 @@ export async function benchIngest(): Promise<BenchResult> {
         },
         { label: 'hub / Java producer (MiB/s)', ratio: mib(hub) / mib(javaRun) },
         {
+          label: 'hub, client on the main thread / Java producer (events/s)',
+          ratio: rate(main) / rate(javaRun),
+          headline: true,
+        },
+        { label: 'ERP connector source loop / Java producer (events/s)', ratio: rate(erp) / rate(javaRun) },
+        {
           label: 'raw @platformatic/kafka / Java producer (events/s)',
           ratio: rate(client) / rate(javaRun),
           headline: true,
@@ -300,6 +260,7 @@ export async function benchIngest(): Promise<BenchResult> {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    await ctxMain.close();
     await ctx.close();
     await broker.stop();
   }
