@@ -1,11 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { type KafkaClient, kafkaSettingsOf } from './kafka.ts';
-import {
-  type AckedPartition,
-  type PinnedRecord,
-  type RecordSender,
-  RelayedClientError,
-} from './producer-client.ts';
+import { type AckedPartition, type RecordSender, RelayedClientError } from './producer-client.ts';
+import { packRecords, transferables } from './record-columns.ts';
 import type { SendRequest, WorkerReply } from './thread-sender-worker.ts';
 
 /**
@@ -15,8 +11,8 @@ import type { SendRequest, WorkerReply } from './thread-sender-worker.ts';
  * talks to the brokers. On 2 cores the hub's publishing rate rose from ~65 % to ~75 % of Kafka's
  * own Java producer with it (bench/RESULTS.md, ingest).
  *
- * A batch crosses as one transferred buffer holding all values plus the keys, headers,
- * timestamps and partitions (structured clones of short strings). Client failures come back as
+ * A batch crosses as columns (record-columns.ts): the values in one transferred buffer, the
+ * headers as columns of strings. Client failures come back as
  * RelayedClientError carrying the broker's error name, the description and whether a retry can
  * help, as producer-client.ts reads them off the client's own error. The worker starts on first
  * use; should it die, the calls in flight fail (retriable) and the next call starts a new one,
@@ -75,7 +71,7 @@ export function createThreadRecordSender(
     connect: () => call({ op: 'connect' }),
     send(topic, records) {
       const batch = packRecords(records);
-      return call<AckedPartition[]>({ op: 'send', topic, ...batch }, [batch.values]);
+      return call<AckedPartition[]>({ op: 'send', topic, batch }, transferables(batch));
     },
     partitionCount: (topic, fresh) => call({ op: 'partitionCount', topic, fresh }),
     async close() {
@@ -94,28 +90,3 @@ export function createThreadRecordSender(
 }
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
-
-/** The columns of a batch, the values in one buffer of their own (transferred, not copied). */
-function packRecords(records: PinnedRecord[]) {
-  let total = 0;
-  for (const r of records) total += r.value ? r.value.length : 0;
-  const values = Buffer.allocUnsafeSlow(total);
-  const lengths: number[] = new Array(records.length);
-  let at = 0;
-  for (let i = 0; i < records.length; i += 1) {
-    const value = records[i]!.value;
-    if (value) {
-      value.copy(values, at);
-      at += value.length;
-      lengths[i] = value.length;
-    } else lengths[i] = -1;
-  }
-  return {
-    values: values.buffer as ArrayBuffer,
-    lengths,
-    keys: records.map((r) => r.key ?? null),
-    headers: records.map((r) => r.headers),
-    timestamps: records.map((r) => r.timestamp),
-    partitions: records.map((r) => r.partition),
-  };
-}
