@@ -176,7 +176,7 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
       return { entries, lines, generation };
     } catch (err) {
       // The ids are this batch's alone (batches are prepared one at a time).
-      // x
+      for (const r of unique) inFlight.delete(r.eventId);
       throw err;
     }
   };

@@ -163,7 +163,8 @@ describe('chain writer with batches in flight', () => {
     await expect(writer.append([a3!])).rejects.toThrow('key file unreadable');
     failKeys = false;
     const p3 = track(writer.append([a3!, a0!]));
-    await settle(() => writes.length === 3);
+    await settle(() => writes.length === 3 || p3.settled);
+    expect(writes).toHaveLength(3);
     writes[2]!.release();
     await settle(() => p3.settled);
     expect(p3.value!.map((e) => e.eventId)).toEqual([a3!.eventId]);
