@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { silentLogger } from '../core/logger.ts';
 import { createKafka, type KafkaSettings } from './kafka.ts';
 import {
+  type AckedPartition,
   brokerErrorName,
   createRecordSender,
   describeClientError,
@@ -23,6 +24,12 @@ export type SendRequest = { id: number } & (
   | { op: 'send'; topic: string; batch: PackedRecords }
 );
 
+/** What a send answers: the acknowledged partitions and the topic's partition count after it. */
+export interface SendResult {
+  acked: AckedPartition[];
+  partitionCount: number;
+}
+
 export type WorkerReply = { id: number } & ({ result: unknown } | { failure: RelayedFailure });
 
 const { settings, allowAutoTopicCreation } = workerData as {
@@ -40,8 +47,12 @@ async function answer(request: SendRequest): Promise<unknown> {
       return sender.close();
     case 'partitionCount':
       return sender.partitionCount(request.topic, request.fresh);
-    case 'send':
-      return sender.send(request.topic, unpackRecords(request.batch));
+    case 'send': {
+      const acked = await sender.send(request.topic, unpackRecords(request.batch));
+      // The count the client's metadata has now: the sending thread's next send reads it here.
+      const partitionCount = await sender.partitionCount(request.topic, false);
+      return { acked, partitionCount } satisfies SendResult;
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { type KafkaClient, kafkaSettingsOf } from './kafka.ts';
-import { type AckedPartition, type RecordSender, RelayedClientError } from './producer-client.ts';
+import { type RecordSender, RelayedClientError } from './producer-client.ts';
 import { packRecords, transferables } from './record-columns.ts';
-import type { SendRequest, WorkerReply } from './thread-sender-worker.ts';
+import type { SendRequest, SendResult, WorkerReply } from './thread-sender-worker.ts';
 
 /**
  * A RecordSender whose @platformatic/kafka producer runs on a worker thread of its own
@@ -30,6 +30,8 @@ export function createThreadRecordSender(
   let nextId = 1;
   let worker: Worker | undefined;
   let closed = false;
+  /** Per topic, the partition count the thread's client had after the last send or lookup. */
+  const counts = new Map<string, number>();
 
   const spawn = (): Worker => {
     const w = new Worker(new URL('./thread-sender-worker.ts', import.meta.url), { workerData });
@@ -69,11 +71,25 @@ export function createThreadRecordSender(
 
   return {
     connect: () => call({ op: 'connect' }),
-    send(topic, records) {
+    async send(topic, records) {
       const batch = packRecords(records);
-      return call<AckedPartition[]>({ op: 'send', topic, batch }, transferables(batch));
+      try {
+        const result = await call<SendResult>({ op: 'send', topic, batch }, transferables(batch));
+        counts.set(topic, result.partitionCount);
+        return result.acked;
+      } catch (err) {
+        counts.delete(topic);
+        throw err;
+      }
     },
-    partitionCount: (topic, fresh) => call({ op: 'partitionCount', topic, fresh }),
+    async partitionCount(topic, fresh) {
+      // The client's cached count as the last send left it: no round trip to the thread per send.
+      const known = fresh ? undefined : counts.get(topic);
+      if (known !== undefined) return known;
+      const count = await call<number>({ op: 'partitionCount', topic, fresh });
+      counts.set(topic, count);
+      return count;
+    },
     async close() {
       const w = worker;
       if (closed || !w) {
