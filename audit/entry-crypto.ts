@@ -83,8 +83,8 @@ let noncePool = Buffer.alloc(0);
 let noncePoolText = '';
 let noncePoolAt = POOL_NONCES;
 
-/** 96 fresh random bits (and their base64), never handed out twice. */
-function freshNonce(): { nonce: Buffer; text: string } {
+/** Takes the next 96 fresh random bits of the pool (never handed out twice); returns their index. */
+function nextNonce(): number {
   if (noncePoolAt >= POOL_NONCES) {
     noncePool = randomBytes(NONCE * POOL_NONCES);
     noncePoolText = noncePool.toString('base64');
@@ -92,22 +92,23 @@ function freshNonce(): { nonce: Buffer; text: string } {
   }
   const i = noncePoolAt;
   noncePoolAt += 1;
-  return {
-    nonce: noncePool.subarray(i * NONCE, i * NONCE + NONCE),
-    text: noncePoolText.slice(i * NONCE_B64, i * NONCE_B64 + NONCE_B64),
-  };
+  return i;
 }
 
 /** AES-256-GCM with a random 96-bit nonce (a string plaintext is UTF-8); base64 fields. */
 export function seal(key: Buffer, plaintext: Buffer | string, aad: Buffer): Sealed {
-  const { nonce, text } = freshNonce();
-  const cipher = createCipheriv('aes-256-gcm', keyObject(key), nonce);
+  const i = nextNonce();
+  const cipher = createCipheriv(
+    'aes-256-gcm',
+    keyObject(key),
+    noncePool.subarray(i * NONCE, i * NONCE + NONCE),
+  );
   cipher.setAAD(aad);
   const head = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
   const tail = cipher.final(); // empty for GCM, a stream mode
   const ciphertext = tail.length === 0 ? head : Buffer.concat([head, tail]);
   return {
-    nonce: text,
+    nonce: noncePoolText.slice(i * NONCE_B64, i * NONCE_B64 + NONCE_B64),
     ciphertext: ciphertext.toString('base64'),
     tag: cipher.getAuthTag().toString('base64'),
   };

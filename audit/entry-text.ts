@@ -40,6 +40,8 @@ export class PlainBodies {
   private readonly lastValues: (string | undefined)[] = [];
   private keys: string[] = [];
   private sortedKeys: string[] = [];
+  /** Per sorted key, its text up to the value's opening quote. */
+  private keyTexts: string[] = [];
 
   /** True when `s` is null or a plain string; remembers it for field `i`. */
   private ok(i: number, s: string | null): boolean {
@@ -87,34 +89,42 @@ export class PlainBodies {
     if (details === null || typeof details !== 'object' || Array.isArray(details)) return undefined;
     const proto = Object.getPrototypeOf(details);
     if (proto !== Object.prototype && proto !== null) return undefined;
-    const keys = Object.keys(details);
-    if (!sameStrings(keys, this.keys)) {
+    if (!this.sameKeys(details)) {
+      const keys = Object.keys(details);
       // Sorted by UTF-16 code units, as RFC 8785 orders keys (and canonicalize sorts them).
       const sorted = [...keys].sort();
       for (const k of sorted) if (NEEDS_CARE.test(k)) return undefined;
       this.keys = keys;
       this.sortedKeys = sorted;
+      this.keyTexts = sorted.map((k, i) => `${i === 0 ? '{' : ','}"${k}":"`);
       this.lastValues.length = 0;
     }
     const sorted = this.sortedKeys;
-    let text = '{';
+    const keyTexts = this.keyTexts;
+    if (sorted.length === 0) return '{}';
+    let text = '';
     for (let i = 0; i < sorted.length; i++) {
-      const k = sorted[i]!;
-      const v = details[k];
+      const v = details[sorted[i]!];
       if (v !== this.lastValues[i]) {
         if (typeof v !== 'string' || NEEDS_CARE.test(v)) return undefined;
         this.lastValues[i] = v;
       }
-      text += i === 0 ? `"${k}":"${v}"` : `,"${k}":"${v}"`;
+      text += `${keyTexts[i]}${v}"`;
     }
     return `${text}}`;
   }
-}
 
-function sameStrings(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  /** True when `details` has exactly the own keys of the last details, in the same order. */
+  private sameKeys(details: Record<string, string>): boolean {
+    const keys = this.keys;
+    let n = 0;
+    // for-in also walks inherited enumerable keys: any such key is a mismatch (then Object.keys decides).
+    for (const k in details) {
+      if (k !== keys[n]) return false;
+      n += 1;
+    }
+    return n === keys.length;
+  }
 }
 
 /** The AAD text of an entry whose body `PlainBodies.text` wrote; `chainJson`, `keyIdJson` from `plainJson`. */

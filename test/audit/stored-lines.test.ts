@@ -7,6 +7,7 @@ import { decryptEntry } from '../../audit/decrypt.ts';
 import { type AuditEntry, canonicalJson, entryHash } from '../../audit/entry.ts';
 import { buildEntries } from '../../audit/entry-builder.ts';
 import { openBody } from '../../audit/entry-crypto.ts';
+import { PlainBodies } from '../../audit/entry-text.ts';
 import { createSegmentStore } from '../../audit/segment-store.ts';
 import { readAuditEntries } from '../../audit/show.ts';
 import { openSubjectKeyFile } from '../../audit/subject-keys.ts';
@@ -104,6 +105,33 @@ describe('stored lines', () => {
       };
       expect(openBody(masterKey, e, aad).details).toEqual(records[i]!.details);
     });
+  });
+
+  it('the fast body text equals canonicalize as the details keys change from record to record', () => {
+    const noProto = Object.assign(Object.create(null) as Record<string, string>, { b: '1', a: '2' });
+    const detailsSeries: Record<string, string>[] = [
+      { b: '1', a: '2' },
+      { b: '3', a: '2' },
+      { a: '2', b: '1' }, // the same keys in another order
+      {},
+      { a: '1' },
+      { a: '1', b: '2' }, // one key more
+      { a: '1' }, // one key fewer
+      { 10: 'x', 2: 'y', a: 'z' }, // integer-like keys: own-key order is not RFC 8785 order
+      noProto,
+      { z: 'é 中文 😀', y: 'q"uote' }, // a quote to escape, an emoji: the generic path
+      { z: 'é 中文 😀', y: 'plain' },
+      { a: 'x', b: 'x' },
+    ];
+    const plain = new PlainBodies();
+    for (const [i, details] of detailsSeries.entries()) {
+      const r = action(i, { details, argsDigest: i % 2 ? 'd' : null, subjectId: i % 3 ? null : 's' });
+      const text = plain.text(r, r.source, null);
+      const expected = canonicalJson({ argsDigest: r.argsDigest, subjectId: r.subjectId, details });
+      if (text !== undefined) expect(text).toBe(expected);
+      // The generic path only for the values with a quote or a surrogate (the emoji).
+      else expect([9, 10]).toContain(i);
+    }
   });
 
   it('refuses a lone surrogate (canonicalize has no text for it), as before', () => {
