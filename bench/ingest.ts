@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createHubContext, ensureTopic, type HubContext, kafkaConfigSchema } from '../platform/index.ts';
 import type { HubEvent } from '../schemas/index.ts';
 import { benchBroker } from './support/broker.ts';
+import { accountCpu, type CpuAccount } from './support/cpu-account.ts';
 import { erpEventOf, erpSalesOrderPages, syncErpConnector } from './support/erp-rows.ts';
 import { contactChangedLong, salesOrderChanged } from './support/events.ts';
 import { javaProducerDefaults, runJavaProducer } from './support/java-producer.ts';
@@ -83,7 +84,7 @@ export async function benchIngest(): Promise<BenchResult> {
   const smoke = smokeRun();
   const events = smoke ? 1_000 : 100_000;
   const javaRecords = smoke ? 1_000 : 300_000;
-  const rounds = smoke ? 1 : 2;
+  const rounds = smoke ? 1 : 3;
   const partitions = 3;
   const page = 500;
   const broker = await benchBroker();
@@ -125,21 +126,43 @@ export async function benchIngest(): Promise<BenchResult> {
       java: [] as Run[],
     };
     const javaLines: string[] = [];
+    const cpu = { hub: [] as (CpuAccount & { hubUs: number })[], java: [] as CpuAccount[] };
     let javaLatency = { p50Ms: 0, p99Ms: 0 };
-    // Rounds alternate the runs, so load from elsewhere on the machine hits each alike.
-    for (let round = 0; round < rounds; round += 1) {
-      runs.raw.push(await publishRaw('kafkajs', settings, topics.raw, values, events, page));
-      runs.client.push(await publishRaw('platformatic', settings, topics.client, values, events, page));
-      const seconds = await publishLikeAConnector(ctx, topics.hub, events, page, lines);
-      runs.hub.push({ events, valueBytes: events * bytes, seconds });
-      const mainSeconds = await publishLikeAConnector(ctxMain, topics.main, events, page, lines);
-      runs.main.push({ events, valueBytes: events * bytes, seconds: mainSeconds });
-      const java = await runJavaProducer({
+    // The broker warms up first (its JIT: the Java producer's rate rose from ~55,000 to over
+    // 100,000 events/s over its first runs on a fresh broker), so every round meets a warm one.
+    if (!smoke) {
+      await runJavaProducer({
         brokers: broker.brokers,
         topic: topics.java,
         records: javaRecords,
         recordSize: 1024,
       });
+      await publishLikeAConnector(ctx, topics.hub, events, page, lines);
+    }
+    // Rounds alternate the runs, so load from elsewhere on the machine hits each alike.
+    for (let round = 0; round < rounds; round += 1) {
+      runs.raw.push(await publishRaw('kafkajs', settings, topics.raw, values, events, page));
+      runs.client.push(await publishRaw('platformatic', settings, topics.client, values, events, page));
+      const hubRun = await accountCpu(broker.pids(), events, async () => {
+        const cpu = process.cpuUsage();
+        const seconds = await publishLikeAConnector(ctx, topics.hub, events, page, lines);
+        const used = process.cpuUsage(cpu);
+        return { seconds, hubUs: (used.user + used.system) / events };
+      });
+      runs.hub.push({ events, valueBytes: events * bytes, seconds: hubRun.result.seconds });
+      cpu.hub.push({ ...hubRun.cpu, hubUs: hubRun.result.hubUs });
+      const mainSeconds = await publishLikeAConnector(ctxMain, topics.main, events, page, lines);
+      runs.main.push({ events, valueBytes: events * bytes, seconds: mainSeconds });
+      const javaRun = await accountCpu(broker.pids(), javaRecords, () =>
+        runJavaProducer({
+          brokers: broker.brokers,
+          topic: topics.java,
+          records: javaRecords,
+          recordSize: 1024,
+        }),
+      );
+      const java = javaRun.result;
+      cpu.java.push(javaRun.cpu);
       runs.java.push({
         events: java.records,
         valueBytes: java.records * 1024,
@@ -150,6 +173,8 @@ export async function benchIngest(): Promise<BenchResult> {
     }
     const [hub, raw, client, javaRun] = [best(runs.hub), best(runs.raw), best(runs.client), best(runs.java)];
     const main = best(runs.main);
+    const hubCpu = cpu.hub[runs.hub.indexOf(hub)];
+    const javaCpu = cpu.java[runs.java.indexOf(javaRun)];
     // The ERP connector itself: its source loop and mapping on rows made before the clock starts.
     const erpRows = smoke ? 1_000 : 40_000;
     const erpPages = erpSalesOrderPages(erpRows, lines, page);
@@ -177,6 +202,11 @@ export async function benchIngest(): Promise<BenchResult> {
       `rounds (events/s): hub ${runs.hub.map((r) => Math.round(rate(r))).join(', ')}; hub with the client on the main thread ${runs.main.map((r) => Math.round(rate(r))).join(', ')}; raw @platformatic/kafka ${runs.client.map((r) => Math.round(rate(r))).join(', ')}; raw kafkajs ${runs.raw.map((r) => Math.round(rate(r))).join(', ')}; Java ${runs.java.map((r) => Math.round(rate(r))).join(', ')}; the best round of each is reported`,
     );
     for (const line of javaLines) notes.push(`ProducerPerformance: ${line}`);
+    const us = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(1)} µs`);
+    const cores = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(2));
+    notes.push(
+      `CPU in the best rounds: the hub run kept ${cores(hubCpu?.machineCores)} of the machine's cores busy (the hub process ${us(hubCpu?.hubUs)} per event over all its threads, the broker ${us(hubCpu?.processUsPerEvent)}); the Java run kept ${cores(javaCpu?.machineCores)} busy (the broker ${us(javaCpu?.processUsPerEvent)} per event, the Java producer the rest, its JVM start included)`,
+    );
     notes.push(
       `where the platform producer's time goes: building the events and the serde (one pass that validates and encodes, then the frame) alone, same events and loop, run at ${Math.round(encodeRate)} events/s; its client (@platformatic/kafka) with the same bytes on the main thread at ${Math.round(rate(client))} events/s; the hub run, which encodes on the main thread while the client sends on its own, at ${Math.round(rate(hub))} events/s, and ${Math.round(rate(main))} events/s with both on the main thread`,
       `the ERP connector (connectors/erp, source loop with its mapping, the event id and envelope of each row, a cursor and an audit action per page) published ${erpRows} sales orders of ${erpBytes} B at ${Math.round(rate(erp))} events/s; its rows come as the demo ERP's OData service returns them (decimals as JSON numbers, ${lines} items each), parsed before the clock starts, as its HTTP client would hand them over`,
@@ -197,7 +227,7 @@ export async function benchIngest(): Promise<BenchResult> {
         'hub batch': `${page} events per page, connector-style: a publish pipeline of depth 2 (the next page built and encoded while one is sent, one send in flight), platform producer over @platformatic/kafka on its own worker thread (the default; one line below with it on the main thread)`,
         'raw client batches': `${page} records per send(), one send in flight, same bytes, keys and headers, no serde: @platformatic/kafka (the platform producer's client) and kafkajs (maxInFlightRequests=1)`,
         'Java producer': `ProducerPerformance 4.1.2 --throughput -1, defaults: ${javaProducerDefaults}`,
-        events: `per round: hub ${events} (each way), each raw client ${events}, Java ${javaRecords}; ${rounds} round(s), best reported; the ERP connector ${erpRows}, one run`,
+        events: `per round: hub ${events} (each way), each raw client ${events}, Java ${javaRecords}; ${rounds} round(s) after a warm-up of the broker (one Java and one hub run, not counted), best reported; the ERP connector ${erpRows}, one run`,
       },
       figures: [
         { label: 'hub platform producer', value: rate(hub), unit: 'events/s' },

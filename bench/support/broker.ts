@@ -8,6 +8,8 @@ export interface BenchBroker {
   brokers: string[];
   /** `KAFKA_BROKERS` or `dedicated local broker (kit)`, for the printed setup. */
   origin: string;
+  /** Process ids of a dedicated broker's JVMs (none for KAFKA_BROKERS). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export async function benchBroker(log: (m: string) => void = (m) => console.erro
         .filter(Boolean),
       // bench/run.ts shares its own broker with each benchmark and says which it is.
       origin: process.env.BENCH_BROKER_ORIGIN ?? 'KAFKA_BROKERS',
+      // bench/run.ts passes the pids of the broker it started.
+      pids: () => (process.env.BENCH_BROKER_PIDS ?? '').split(',').filter(Boolean).map(Number),
       stop: async () => {},
     };
   }
@@ -57,6 +61,7 @@ export async function benchBroker(log: (m: string) => void = (m) => console.erro
     return {
       brokers: cluster.brokers,
       origin: `dedicated local broker (kit, 1 node, Kafka ${cluster.version}, JVM ${benchBrokerJavaOptions.slice(0, 2).join(' ')} G1GC)`,
+      pids: () => cluster.nodes.flatMap((n) => (n.pid === null ? [] : [n.pid])),
       stop() {
         stopped ??= cluster.stop().finally(() => rm(dataDir, { recursive: true, force: true }));
         return stopped;
