@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createChainWriter, openChainWriter } from '../../audit/chain-writer.ts';
 import { type AuditEntry, genesisHash } from '../../audit/entry.ts';
+import type { AuditKeyRing } from '../../audit/keys.ts';
 import { createSegmentStore } from '../../audit/segment-store.ts';
 import type { ChainAppender } from '../../audit/store.ts';
 import { openSubjectKeyFile, type SubjectKeyStore } from '../../audit/subject-keys.ts';
@@ -51,6 +52,19 @@ function heldAppender(inner: ChainAppender): { appender: ChainAppender; writes: 
   return { appender, writes };
 }
 
+/** A chain writer on chain 0 of `dir` (fsync on) whose batch writes wait in `writes` until released. */
+async function heldWriter(keys: AuditKeyRing, subjectKeys: SubjectKeyStore) {
+  const { appender, writes } = heldAppender(await createSegmentStore({ dir }).openAppender('0'));
+  const writer = createChainWriter({
+    appender,
+    keys,
+    subjectKeys,
+    checkpointEvery: 1000,
+    checkpointIntervalMs: 60_000,
+  });
+  return { writer, writes };
+}
+
 /** The real subject key store, noting which subjects were asked for (a batch being prepared). */
 function notingKeys(inner: SubjectKeyStore, asked: string[]): SubjectKeyStore {
   return {
@@ -87,15 +101,7 @@ describe('chain writer with batches in flight', () => {
     const { keys } = makeKeys();
     const asked: string[] = [];
     const subjectKeys = notingKeys(await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys), asked);
-    const store = createSegmentStore({ dir, fsync: true });
-    const { appender, writes } = heldAppender(await store.openAppender('0'));
-    const writer = createChainWriter({
-      appender,
-      keys,
-      subjectKeys,
-      checkpointEvery: 1000,
-      checkpointIntervalMs: 60_000,
-    });
+    const { writer, writes } = await heldWriter(keys, subjectKeys);
     const b1 = [action(0), action(1)];
     const b2 = [action(2, { subjectId: 'subject-b2' }), action(3)];
     const p1 = track(writer.append(b1));
@@ -139,14 +145,7 @@ describe('chain writer with batches in flight', () => {
           ? Promise.reject(new Error('key file unreadable'))
           : real.keysFor(ids),
     };
-    const { appender, writes } = heldAppender(await createSegmentStore({ dir }).openAppender('0'));
-    const writer = createChainWriter({
-      appender,
-      keys,
-      subjectKeys,
-      checkpointEvery: 1000,
-      checkpointIntervalMs: 60_000,
-    });
+    const { writer, writes } = await heldWriter(keys, subjectKeys);
     const [a0, a1, a2, a3] = [action(0), action(1), action(2), action(3, { subjectId: 'boom' })];
     const p1 = track(writer.append([a0!, a1!]));
     const p2 = track(writer.append([a1!, a2!, a2!, a0!]));
@@ -178,14 +177,7 @@ describe('chain writer with batches in flight', () => {
   it('a failed write fails the batches prepared on top of it; the next append continues from the durable head', async () => {
     const { keys } = makeKeys();
     const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
-    const { appender, writes } = heldAppender(await createSegmentStore({ dir }).openAppender('0'));
-    const writer = createChainWriter({
-      appender,
-      keys,
-      subjectKeys,
-      checkpointEvery: 1000,
-      checkpointIntervalMs: 60_000,
-    });
+    const { writer, writes } = await heldWriter(keys, subjectKeys);
     const b1 = [action(0)];
     const b2 = [action(1), action(2)];
     const p1 = track(writer.append(b1));
