@@ -61,14 +61,20 @@ export interface EventProducerOptions {
   logger?: Logger;
   /** Off by default: the topology creates topics with their declared settings. */
   allowAutoTopicCreation?: boolean;
+  /**
+   * The Kafka client on a worker thread of its own (thread-sender.ts); default: the settings'
+   * `producerThread` (KAFKA_PRODUCER_THREAD). Worth it where this thread encodes events; a
+   * producer that only forwards encoded bytes (replay lanes) does better without the hand-over.
+   */
+  thread?: boolean;
 }
 
 /** Creates the idempotent event producer; it connects on `start()` or on first use. */
 export function createEventProducer(options: EventProducerOptions): EventProducer {
   const { kafka, serde } = options;
-  // The client on a thread of its own unless KAFKA_PRODUCER_THREAD=false (thread-sender.ts).
+  const thread = options.thread ?? kafkaSettingsOf(kafka).producerThread;
   const newSender = (): RecordSender =>
-    (kafkaSettingsOf(kafka).producerThread ? createThreadRecordSender : createRecordSender)(kafka, {
+    (thread ? createThreadRecordSender : createRecordSender)(kafka, {
       allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
     });
   let sender = newSender();

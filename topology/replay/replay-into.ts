@@ -238,9 +238,10 @@ export async function replayInto(options: ReplayIntoOptions): Promise<ReplayResu
     await saveCheckpoint('running');
 
     // One idempotent producer per lane: a lane sends one request at a time (order per partition
-    // across retries), several lanes keep several requests in flight.
+    // across retries), several lanes keep several requests in flight. The records are bytes
+    // already, so the lanes' clients stay on this thread (no producer thread per lane).
     const lanes = Array.from({ length: concurrency }, () =>
-      createEventProducer({ kafka: hub.kafka, serde: hub.serde, logger: hub.logger }),
+      createEventProducer({ kafka: hub.kafka, serde: hub.serde, logger: hub.logger, thread: false }),
     );
     const gate = createWriteGate();
     let broken = false;
