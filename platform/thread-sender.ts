@@ -21,8 +21,13 @@ import type { SendRequest, SendResult, WorkerReply } from './thread-sender-worke
  */
 export function createThreadRecordSender(
   kafka: KafkaClient,
-  options: { allowAutoTopicCreation?: boolean } = {},
+  options: {
+    allowAutoTopicCreation?: boolean;
+    /** The thread's script; thread-sender-worker.ts unless a test gives a stand-in. */
+    workerUrl?: URL;
+  } = {},
 ): RecordSender {
+  const workerUrl = options.workerUrl ?? new URL('./thread-sender-worker.ts', import.meta.url);
   const workerData = {
     settings: kafkaSettingsOf(kafka),
     allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
@@ -35,7 +40,7 @@ export function createThreadRecordSender(
   const counts = new Map<string, number>();
 
   const spawn = (): Worker => {
-    const w = new Worker(new URL('./thread-sender-worker.ts', import.meta.url), { workerData });
+    const w = new Worker(workerUrl, { workerData });
     // Referenced only while a call waits for it: an idle producer never keeps the process alive.
     w.unref();
     const lost = (err: Error) => {
