@@ -8,7 +8,7 @@ import type { SendRequest, SendResult, WorkerReply } from './thread-sender-worke
  * A RecordSender whose @platformatic/kafka producer runs on a worker thread of its own
  * (KAFKA_PRODUCER_THREAD, on by default): the event loop that maps and encodes events hands each
  * batch over and goes on, while the worker builds the produce requests, checksums them and
- * talks to the brokers. On 2 cores the ingest benchmark's connector loop sent about a fifth more
+ * talks to the brokers. On 2 cores the ingest benchmark's connector loop sent 11 % to 19 % more
  * events/s with it than with the client on the main thread (both lines in bench/RESULTS.md). The
  * price is memory: the thread loads its own copy of the client's modules, about 75 MiB resident.
  *
