@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { salesOrderMapping } from '../../connectors/erp/mapping.ts';
+import { erpSourceStreams } from '../../connectors/erp/source.ts';
 import { changeEventId } from '../../connectors/runtime/event-id.ts';
 import { createSourceLoop } from '../../connectors/runtime/source-loop.ts';
 import { createSourceOffsetStore } from '../../connectors/runtime/source-offsets.ts';
@@ -58,13 +59,18 @@ export function erpSalesOrderPages(count: number, items: number, pageSize: numbe
   return pages;
 }
 
-/** The ERP connector's sales-order stream (connectors/erp/source.ts) reading `pages` from memory. */
+/**
+ * The ERP connector's sales-order stream as connectors/erp/source.ts declares it (name, event
+ * type, mapping), reading `pages` from memory. Only its reads use the HTTP client, so none is given.
+ */
 export function erpSalesOrderStream(topic: string, pages: SourcePage[]): SourceStream {
+  const [stream] = erpSourceStreams(undefined as never, {
+    pageSize: pages[0]?.records.length ?? 1,
+    topic: () => topic,
+    entities: ['sales-order'],
+  });
   return {
-    name: 'sales-order',
-    topic,
-    eventType: 'tributary.erp.SalesOrderChanged',
-    mapping: salesOrderMapping,
+    ...stream!,
     async *read() {
       yield* pages;
     },

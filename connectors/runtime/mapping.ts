@@ -44,13 +44,6 @@ export const builtinTransforms: Record<string, Transform> = {
   not: (v) => (typeof v === 'boolean' ? !v : v),
 };
 
-type Collect = (
-  record: unknown,
-  prefix: string,
-  sourcePrefix: string,
-  problems: Problem[],
-) => Record<string, unknown>;
-
 export interface Mapping {
   /** System record -> hub data; throws MAPPING_FAILED naming every bad field. */
   apply(record: unknown): Record<string, unknown>;
@@ -96,16 +89,14 @@ export function compileMapping(
     };
   });
 
-  const forward = (
-    record: unknown,
-    prefix: string,
-    sourcePrefix: string,
-    problems: Problem[],
-  ): Record<string, unknown> => {
+  /**
+   * Maps `record`. Without `naming` (the usual case, a clean record) no field name is built and
+   * the first problem returns FAILED; `apply` then walks again with `naming` to name every
+   * problem (a transform runs twice for that record).
+   */
+  const walk = (record: unknown, naming?: Naming): Record<string, unknown> | typeof FAILED => {
     const out: Record<string, unknown> = {};
     for (const c of compiled) {
-      const field = `${prefix}${c.target}`;
-      const source = `${sourcePrefix}${c.source}`;
       try {
         let v = c.get(record);
         if (c.transform) v = c.transform(v, record);
@@ -113,62 +104,35 @@ export function compileMapping(
           if (c.rule.default !== undefined) v = c.rule.default;
           else if (c.rule.nullable) v = null;
           else {
-            problems.push({ field, source, reason: 'is missing' });
+            if (!naming) return FAILED;
+            report(naming, c, 'is missing');
             continue;
           }
-        }
-        if (v === null) out[c.target] = null;
-        else if (c.nested) out[c.target] = collectOf(c.nested)(v, `${field}.`, `${source}.`, problems);
-        else if (c.items) {
-          if (!Array.isArray(v)) {
-            problems.push({ field, source, reason: 'expected a list' });
-            continue;
-          }
-          const collect = collectOf(c.items);
-          out[c.target] = v.map((el, i) => collect(el, `${field}[${i}].`, `${source}[${i}].`, problems));
-        } else out[c.target] = c.rule.type ? coerce(v, c.rule.type, c.rule.scale) : v;
-      } catch (err) {
-        problems.push({ field, source, reason: (err as Error).message });
-      }
-    }
-    return out;
-  };
-
-  /**
-   * The usual case, a record that maps cleanly, without building any field's name: returns
-   * FAILED at the first problem, and `forward` then runs to name every problem (a transform
-   * then runs twice for that record).
-   */
-  const fast = (record: unknown): Record<string, unknown> | typeof FAILED => {
-    const out: Record<string, unknown> = {};
-    try {
-      for (const c of compiled) {
-        let v = c.get(record);
-        if (c.transform) v = c.transform(v, record);
-        if (v === undefined || (v === null && !c.rule.nullable)) {
-          if (c.rule.default !== undefined) v = c.rule.default;
-          else if (c.rule.nullable) v = null;
-          else return FAILED;
         }
         if (v === null) out[c.target] = null;
         else if (c.nested) {
-          const mapped = fastOf(c.nested)(v);
+          const mapped = walkOf(c.nested)(v, naming && inside(naming, c, ''));
           if (mapped === FAILED) return FAILED;
           out[c.target] = mapped;
         } else if (c.items) {
-          if (!Array.isArray(v)) return FAILED;
-          const each = fastOf(c.items);
+          if (!Array.isArray(v)) {
+            if (!naming) return FAILED;
+            report(naming, c, 'expected a list');
+            continue;
+          }
+          const each = walkOf(c.items);
           const list: Record<string, unknown>[] = new Array(v.length);
           for (let i = 0; i < v.length; i += 1) {
-            const mapped = each(v[i]);
+            const mapped = each(v[i], naming && inside(naming, c, `[${i}]`));
             if (mapped === FAILED) return FAILED;
             list[i] = mapped;
           }
           out[c.target] = list;
         } else out[c.target] = c.rule.type ? coerce(v, c.rule.type, c.rule.scale) : v;
+      } catch (err) {
+        if (!naming) return FAILED;
+        report(naming, c, (err as Error).message);
       }
-    } catch {
-      return FAILED;
     }
     return out;
   };
@@ -192,10 +156,10 @@ export function compileMapping(
   const mapping: Mapping = {
     fields: compiled.map((c) => c.target),
     apply(record) {
-      const mapped = fast(record);
+      const mapped = walk(record);
       if (mapped !== FAILED) return mapped;
       const problems: Problem[] = [];
-      const out = forward(record, '', '', problems);
+      const out = walk(record, { problems, prefix: '', sourcePrefix: '' }) as Record<string, unknown>;
       if (problems.length > 0) {
         const first = problems[0]!;
         throw new HubError(
@@ -211,15 +175,37 @@ export function compileMapping(
     },
     reverse: backward,
   };
-  collectors.set(mapping, forward);
-  fastPasses.set(mapping, fast);
+  walkers.set(mapping, walk);
   return mapping;
 }
 
 const FAILED = Symbol('mapping failed');
-type FastPass = (record: unknown) => Record<string, unknown> | typeof FAILED;
-const fastPasses = new WeakMap<Mapping, FastPass>();
-const fastOf = (m: Mapping): FastPass => fastPasses.get(m)!;
+
+/** Where problems go while naming them, and the field paths (hub and system side) so far. */
+interface Naming {
+  problems: Problem[];
+  prefix: string;
+  sourcePrefix: string;
+}
+
+type Walk = (record: unknown, naming?: Naming) => Record<string, unknown> | typeof FAILED;
+
+// Nested mappings walk with their parent, reporting into its list with its path as prefix.
+const walkers = new WeakMap<Mapping, Walk>();
+const walkOf = (m: Mapping): Walk => walkers.get(m)!;
+
+function report(naming: Naming, c: { target: string; source: string }, reason: string): void {
+  naming.problems.push({ field: naming.prefix + c.target, source: naming.sourcePrefix + c.source, reason });
+}
+
+/** The naming of a nested record under field `c` (`index` like `[2]` for a list element). */
+function inside(naming: Naming, c: { target: string; source: string }, index: string): Naming {
+  return {
+    problems: naming.problems,
+    prefix: `${naming.prefix}${c.target}${index}.`,
+    sourcePrefix: `${naming.sourcePrefix}${c.source}${index}.`,
+  };
+}
 
 /** Reads one source path; a plain key (the common case) without walking parsed segments. */
 function getterOf(path: string): (doc: unknown) => unknown {
@@ -231,7 +217,3 @@ function getterOf(path: string): (doc: unknown) => unknown {
   }
   return (doc) => getPath(doc, path);
 }
-
-// Nested mappings report problems into their parent's list, with the parent's path as prefix.
-const collectors = new WeakMap<Mapping, Collect>();
-const collectOf = (m: Mapping): Collect => collectors.get(m)!;

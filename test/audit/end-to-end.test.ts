@@ -13,7 +13,7 @@ import { verifyChain } from '../../audit/verify.ts';
 import { crmConnector } from '../../connectors/crm/declaration.ts';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import { createMcpBridge, type McpBridge } from '../../mcp-bridge/component.ts';
 import { ACTIONS_TOPIC, createActionEmitter } from '../../platform/index.ts';
 import { imageProcessorDeclaration } from '../../processors/image/declaration.ts';
@@ -87,15 +87,7 @@ describe('audit of an end-to-end flow (connector sync, processor job, MCP call)'
       crm.put('Account', { Name: `E2E ${i}`, ExtId__c: `E2E-${i}`, AnnualRevenue: 1000 + i });
     connector = crmConnector.create(
       crmConnector.config.parse({
-        http: {
-          endpoints: { urls: [crm.url] },
-          auth: {
-            type: 'oauth2-client-credentials',
-            tokenUrl: `${crm.url}/services/oauth2/token`,
-            clientId: crm.clientId,
-            clientSecret: { value: crm.clientSecret },
-          },
-        },
+        http: crmConnectorHttp(crm),
         apiVersion: crm.apiVersion,
         entities: ['account'],
         sink: false,

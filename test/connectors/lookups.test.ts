@@ -6,7 +6,7 @@ import { erpConnector } from '../../connectors/erp/declaration.ts';
 import { hrConnector } from '../../connectors/hr/declaration.ts';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import { type ErpServer, startErpServer } from '../../demo/erp-server/server.ts';
 import { type HrServer, startHrServer } from '../../demo/hr-server/server.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
@@ -153,13 +153,7 @@ describe('connector lookups', () => {
     });
     const { ask } = await sinkOnly(crmConnector as never, {
       http: {
-        endpoints: { urls: [crm.url] },
-        auth: {
-          type: 'oauth2-client-credentials',
-          tokenUrl: `${crm.url}/services/oauth2/token`,
-          clientId: crm.clientId,
-          clientSecret: { value: crm.clientSecret },
-        },
+        ...crmConnectorHttp(crm),
         retry: { retries: 2, initialDelayMs: 20, maxDelayMs: 100 },
       },
       apiVersion: crm.apiVersion,

@@ -3,7 +3,7 @@ import { crmConnector } from '../../connectors/crm/declaration.ts';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
 import { changeEventId } from '../../connectors/runtime/event-id.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
 import { createTopicsAndWait, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
@@ -28,15 +28,7 @@ it('commits no offset for a batch Kafka refused, and re-reads changes with the s
   const prefix = `${uniqueName('offsets')}.`;
   const offsetsTopic = uniqueName('_tributary.source-offsets');
   const config = (crmConnector.config as unknown as { parse(v: unknown): never }).parse({
-    http: {
-      endpoints: { urls: [crm.url] },
-      auth: {
-        type: 'oauth2-client-credentials',
-        tokenUrl: `${crm.url}/services/oauth2/token`,
-        clientId: crm.clientId,
-        clientSecret: { value: crm.clientSecret },
-      },
-    },
+    http: crmConnectorHttp(crm),
     entities: ['account'],
     topicPrefix: prefix,
     offsetsTopic,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crmConnector } from '../../connectors/crm/declaration.ts';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import { createHubContext, type HubContext } from '../../platform/index.ts';
 import { createDeclaredTopics } from '../connectors/support/topics.ts';
@@ -34,15 +34,7 @@ beforeAll(async () => {
       offsetsTopic,
       groupId: uniqueName('crm-sink'),
       apiVersion: crm.apiVersion,
-      http: {
-        endpoints: { urls: [crm.url] },
-        auth: {
-          type: 'oauth2-client-credentials',
-          tokenUrl: `${crm.url}/services/oauth2/token`,
-          clientId: crm.clientId,
-          clientSecret: { value: crm.clientSecret },
-        },
-      },
+      http: crmConnectorHttp(crm),
     }),
     { logger: silentLogger(), hub },
   ) as RunningConnector;

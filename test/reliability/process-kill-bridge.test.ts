@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
 import { runConnectors } from '../../connectors/index.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import { freePort } from '../../kit/redis.ts';
 import { IDEMPOTENCY_META_KEY } from '../../mcp-bridge/call-id.ts';
 import { createHubAdmin } from '../../platform/admin.ts';
@@ -86,15 +86,7 @@ describe('MCP bridge process killed mid-call', () => {
           groupId: uniqueName('rel-kill-mcp-crm'),
           entities: ['account'],
           pollIntervalMs: 60_000,
-          http: {
-            endpoints: { urls: [crm.url] },
-            auth: {
-              type: 'oauth2-client-credentials',
-              tokenUrl: `${crm.url}/services/oauth2/token`,
-              clientId: crm.clientId,
-              clientSecret: { value: crm.clientSecret },
-            },
-          },
+          http: crmConnectorHttp(crm),
         },
       }),
     );

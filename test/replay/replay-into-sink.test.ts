@@ -3,7 +3,7 @@ import { crmConnector } from '../../connectors/crm/declaration.ts';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
 import { HubError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import { createHubContext, EventHeaders, type HubContext, headerText } from '../../platform/index.ts';
 import { newEnvelope } from '../../schemas/index.ts';
@@ -68,13 +68,7 @@ describe('replaying a day of commands into the CRM sink', { timeout: 60_000 }, (
     const groupId = uniqueName('sink');
     const raw = {
       http: {
-        endpoints: { urls: [crm.url] },
-        auth: {
-          type: 'oauth2-client-credentials',
-          tokenUrl: `${crm.url}/services/oauth2/token`,
-          clientId: crm.clientId,
-          clientSecret: { value: crm.clientSecret },
-        },
+        ...crmConnectorHttp(crm),
         retry: { retries: 5, initialDelayMs: 20, maxDelayMs: 100, maxRetryAfterMs: 5_000 },
       },
       apiVersion: crm.apiVersion,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crmConnector } from '../../connectors/crm/declaration.ts';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import { ACTIONS_TOPIC, createHubContext, type HubContext } from '../../platform/index.ts';
 import { waitFor } from '../audit/kafka-support.ts';
@@ -58,15 +58,7 @@ describe('tracing one connector sync', () => {
     try {
       connector = crmConnector.create(
         crmConnector.config.parse({
-          http: {
-            endpoints: { urls: [crm.url] },
-            auth: {
-              type: 'oauth2-client-credentials',
-              tokenUrl: `${crm.url}/services/oauth2/token`,
-              clientId: crm.clientId,
-              clientSecret: { value: crm.clientSecret },
-            },
-          },
+          http: crmConnectorHttp(crm),
           apiVersion: crm.apiVersion,
           entities: ['account'],
           sink: false,

@@ -10,7 +10,7 @@ import { type AuditConsumer, createAuditConsumer } from '../../audit/consumer.ts
 import { crmConnector } from '../../connectors/crm/declaration.ts';
 import type { RunningConnector } from '../../connectors/runtime/connector.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
+import { type CrmServer, crmConnectorHttp, startCrmServer } from '../../demo/crm-server/server.ts';
 import { createMcpBridge, type McpBridge } from '../../mcp-bridge/component.ts';
 import type { ComponentDeclaration } from '../../platform/declaration.ts';
 import { ACTIONS_TOPIC, createHubContext, type HubContext } from '../../platform/index.ts';
@@ -78,15 +78,7 @@ beforeAll(async () => {
       offsetsTopic,
       groupId: sinkGroup,
       apiVersion: crm.apiVersion,
-      http: {
-        endpoints: { urls: [crm.url] },
-        auth: {
-          type: 'oauth2-client-credentials',
-          tokenUrl: `${crm.url}/services/oauth2/token`,
-          clientId: crm.clientId,
-          clientSecret: { value: crm.clientSecret },
-        },
-      },
+      http: crmConnectorHttp(crm),
     }),
     { logger: silentLogger(), hub },
   ) as RunningConnector;
