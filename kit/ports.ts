@@ -11,25 +11,51 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Asks the OS for `count` distinct free ports (they are free now, not reserved). */
-export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen({ port: 0, host }, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    return typeof address === 'object' && address ? address.port : 0;
+/** The OS's ephemeral port range, where outgoing connections take their local ports. */
+async function ephemeralRange(): Promise<[number, number]> {
+  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  const [low, high] = text.trim().split(/\s+/).map(Number);
+  return low && high ? [low, high] : [32768, 60999];
+}
+
+function holdPort(port: number, host: string): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen({ port, host, exclusive: true }, () => resolve(server));
   });
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
+}
+
+/** Lowest port freePorts picks from when the ephemeral range leaves room below it. */
+const pickFloor = 15_000;
+
+/**
+ * `count` distinct free ports, free now, not reserved. They are picked at random below the OS's
+ * ephemeral range when there is room, because a port there is never handed to an outgoing
+ * connection: a server that takes seconds to bind (a JVM) would otherwise, on a busy machine,
+ * find its port used as the local end of some client's connection. Each port is held while the
+ * rest are chosen, so they are distinct; otherwise the OS chooses (port 0).
+ */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const [low] = await ephemeralRange();
+  const held: Server[] = [];
+  try {
+    for (let tries = 0; held.length < count && low - pickFloor >= 1000 && tries < count * 50; tries++) {
+      const server = await holdPort(pickFloor + Math.floor(Math.random() * (low - pickFloor)), host);
+      if (server) held.push(server);
+    }
+    while (held.length < count) {
+      const server = await holdPort(0, host);
+      if (!server) throw new Error(`no free port on ${host}`);
+      held.push(server);
+    }
+    return held.map((s) => {
+      const address = s.address();
+      return typeof address === 'object' && address ? address.port : 0;
+    });
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
 }
 
 export interface PortOwner {

@@ -1,11 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HubError } from '../core/errors.ts';
+import { freePorts } from './ports.ts';
 
 /**
  * A throwaway Redis for tests and the embedded default: Debian's `redis-server` on a free port
@@ -15,18 +16,10 @@ import { HubError } from '../core/errors.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
+/** A free TCP port on 127.0.0.1, picked as kit/ports.ts picks the brokers' (free now, not reserved). */
 export async function freePort(): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
+  const [port] = await freePorts(1);
+  return port!;
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */

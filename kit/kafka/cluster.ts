@@ -119,6 +119,34 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   await mkdir(dataDir, { recursive: true });
+  const autoPorts = !options.ports && options.basePort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNodes(options, { count, dataDir, version, java: java.path, libsDir });
+    } catch (err) {
+      // Free ports are free when chosen, not reserved: if another process took one before a
+      // broker listened, start again on others (the nodes were stopped; their data is kept).
+      const taken = err instanceof HubError && err.code === 'KIT_KAFKA_EXITED' && err.where.portTaken;
+      if (!autoPorts || !taken || attempt >= 3) throw err;
+      options.onProgress?.(
+        `a chosen port was taken before the broker listened; starting again on other ports`,
+      );
+    }
+  }
+}
+
+interface StartBase {
+  count: number;
+  dataDir: string;
+  version: string;
+  java: string;
+  libsDir: string;
+}
+
+async function startNodes(
+  options: StartKafkaClusterOptions,
+  { count, dataDir, version, java, libsDir }: StartBase,
+): Promise<KafkaClusterHandle> {
   const previous = await readClusterState(dataDir);
   const ports = await choosePorts(options, count);
   const state: KafkaClusterState = {
@@ -126,7 +154,7 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions): Prom
     clusterId: options.clusterId ?? previous?.clusterId ?? newClusterId(),
     dataDir,
     libsDir,
-    java: java.path,
+    java,
     startedAt: new Date().toISOString(),
     nodes: ports.map((p, i) => {
       const id = i + 1;

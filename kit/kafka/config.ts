@@ -54,6 +54,11 @@ export function newClusterId(): string {
   }
 }
 
+/** How long the kit waits for a cluster of `nodes` to serve clients before it gives up. */
+export function defaultReadyTimeoutMs(nodes: number): number {
+  return 90_000 + 30_000 * nodes;
+}
+
 /**
  * server.properties of one combined broker+controller node. With three nodes, internal topics
  * and new topics get replication factor 3 and min ISR 2, so one broker may die without losing
@@ -86,6 +91,11 @@ export function serverProperties(
     'share.coordinator.state.topic.min.isr': minIsr,
     // Consumers in tests and on a laptop should not wait 3 s for the first rebalance.
     'group.initial.rebalance.delay.ms': 0,
+    // Kafka's broker exits when it has not registered with the controller quorum within 60 s,
+    // which a three-node start on a loaded two-core machine can exceed. Wait longer than the kit
+    // does, so a slow quorum ends in the kit's own error (naming the brokers not registered)
+    // instead of a broker that shut itself down.
+    'initial.broker.registration.timeout.ms': defaultReadyTimeoutMs(all.length) + 60_000,
     // Small machines: fewer threads and a smaller compaction buffer than the server defaults.
     'num.network.threads': 2,
     'num.io.threads': 4,

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HubError } from '../../core/errors.ts';
@@ -131,4 +131,27 @@ export async function nodeLogTail(node: KafkaNodeLayout, lines = 20): Promise<st
   return [log && `--- ${node.logFile}\n${log}`, output && `--- ${node.outputFile}\n${output}`]
     .filter(Boolean)
     .join('\n');
+}
+
+/**
+ * The first ERROR or FATAL lines of a node's broker log, each with the line after it (the
+ * exception's cause), so a start that failed early is explained even when the log ends with
+ * pages of shutdown lines.
+ */
+export async function nodeLogErrors(node: KafkaNodeLayout, max = 6): Promise<string[]> {
+  const text = await readFile(node.logFile, 'utf8').catch(() => '');
+  const lines = text.split('\n');
+  const found: string[] = [];
+  for (let i = 0; i < lines.length && found.length < max; i++) {
+    if (/^\[[^\]]+\] (ERROR|FATAL) /.test(lines[i]!)) {
+      const next = lines[i + 1] ?? '';
+      found.push(/^\s*(\w+\.)+\w+(Exception|Error)\b/.test(next) ? `${lines[i]}\n${next}` : lines[i]!);
+    }
+  }
+  return found;
+}
+
+/** True when a node's log says one of its ports was taken by the time it tried to listen. */
+export function portTakenIn(errors: string[]): boolean {
+  return errors.some((e) => /Address already in use|BindException/.test(e));
 }

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createKafka, kafkaConfigSchema } from '../../platform/kafka.ts';
-import { nodeAlive, nodeLogTail } from './node.ts';
+import { defaultReadyTimeoutMs } from './config.ts';
+import { nodeAlive, nodeLogErrors, nodeLogTail, portTakenIn } from './node.ts';
 import type { KafkaClusterState, KafkaNodeState } from './state.ts';
 
 export interface WaitReadyOptions {
@@ -31,13 +32,17 @@ export function brokersOf(state: KafkaClusterState): string[] {
 }
 
 async function exitedError(node: KafkaNodeState): Promise<HubError> {
-  const tail = await nodeLogTail(node, 25);
+  const [errors, tail] = await Promise.all([nodeLogErrors(node), nodeLogTail(node, 15)]);
+  const portTaken = portTakenIn(errors);
+  const first = errors.length > 0 ? `First errors in its log:\n${errors.join('\n')}\n` : '';
   return new HubError(
     'KIT_KAFKA_EXITED',
-    `Kafka node ${node.id} exited during start. Last log lines:\n${tail}`,
+    `Kafka node ${node.id} exited during start. ${first}Last log lines:\n${tail}`,
     {
-      where: { node: node.id, log: node.logFile },
-      hint: 'read the log above (a taken port, a corrupt data folder, too little memory); `tributary kafka down --purge` starts from empty data',
+      where: { node: node.id, log: node.logFile, ...(portTaken ? { portTaken: 'yes' } : {}) },
+      hint: portTaken
+        ? 'another process took one of its ports before the broker listened; start again, or choose other ports with --port <base>'
+        : 'read the log above (a taken port, a corrupt data folder, too little memory); `tributary kafka down --purge` starts from empty data',
     },
   );
 }
@@ -52,7 +57,7 @@ export async function waitForKafkaReady(
   options: WaitReadyOptions = {},
 ): Promise<void> {
   const expected = options.nodeIds ?? state.nodes.map((n) => n.id);
-  const timeoutMs = options.timeoutMs ?? 90_000 + 30_000 * state.nodes.length;
+  const timeoutMs = options.timeoutMs ?? defaultReadyTimeoutMs(state.nodes.length);
   const started = Date.now();
   let lastProgress = started;
   let lastProblem = 'no answer yet';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { parseJavaVersion, requireJava } from '../../kit/java.ts';
 import { kafkaDown, kafkaUp, startKafkaCluster } from '../../kit/kafka/index.ts';
 import { kafkaArtifacts } from '../../kit/kafka/jars.ts';
 import { artifactsCached, fetchMavenArtifacts } from '../../kit/maven.ts';
+import { freePorts } from '../../kit/ports.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<HubError> {
   const err = await promise.then(
@@ -87,6 +89,73 @@ describe('Kafka kit errors a person can act on', () => {
       expect(err.message).toContain('Last log lines');
       expect(err.message).toContain('Stored node id 7');
     } finally {
+      await kafkaDown({ dataDir, graceMs: 5000 });
+    }
+  });
+  /**
+   * Takes node 1's client port once its server.properties is written (the kit's progress line
+   * comes after that and before the JVM starts), as a busy machine's other process might.
+   */
+  function takePortBeforeBrokerListens(dataDir: string, held: Server[]) {
+    return (message: string) => {
+      if (!message.startsWith('starting Kafka') || held.length > 0) return;
+      // Synchronous read: the kit spawns the JVM right after this callback returns.
+      const text = readFileSync(join(dataDir, 'node-1', 'server.properties'), 'utf8');
+      const port = Number(/^listeners=PLAINTEXT:\/\/[^:]+:(\d+)/m.exec(text)?.[1]);
+      const server = createServer();
+      server.listen({ port, host: '127.0.0.1' });
+      held.push(server);
+    };
+  }
+
+  it('names a port taken after the check, from the first errors of the broker log', async () => {
+    const dataDir = join(dir, 'bind-explicit');
+    const held: Server[] = [];
+    try {
+      const [port, controllerPort] = await freePorts(2);
+      const err = await rejection(
+        startKafkaCluster({
+          nodes: 1,
+          dataDir,
+          ports: [{ port: port!, controllerPort: controllerPort! }],
+          onProgress: takePortBeforeBrokerListens(dataDir, held),
+        }),
+      );
+      expect(held).toHaveLength(1);
+      expect(err.code).toBe('KIT_KAFKA_EXITED');
+      expect(err.message).toMatch(/First errors in its log:\n.*ERROR/);
+      expect(err.message).toContain('Address already in use');
+      expect(err.where.portTaken).toBe('yes');
+      expect(err.hint).toContain('took one of its ports');
+    } finally {
+      for (const server of held) server.close();
+      await kafkaDown({ dataDir, graceMs: 5000 });
+    }
+  });
+
+  it('starts again on other ports when a port it chose is taken before the broker listens', async () => {
+    const dataDir = join(dir, 'bind-chosen');
+    const held: Server[] = [];
+    const progress: string[] = [];
+    const take = takePortBeforeBrokerListens(dataDir, held);
+    try {
+      const cluster = await startKafkaCluster({
+        nodes: 1,
+        dataDir,
+        onProgress: (message) => {
+          progress.push(message);
+          take(message);
+        },
+      });
+      expect(held).toHaveLength(1);
+      const taken = (held[0]!.address() as { port: number }).port;
+      expect(progress.filter((m) => m.startsWith('starting Kafka'))).toHaveLength(2);
+      expect(progress.some((m) => m.includes('starting again on other ports'))).toBe(true);
+      expect(cluster.brokers).toHaveLength(1);
+      expect(cluster.brokers[0]).not.toBe(`127.0.0.1:${taken}`);
+      expect(cluster.status().every((n) => n.alive)).toBe(true);
+    } finally {
+      for (const server of held) server.close();
       await kafkaDown({ dataDir, graceMs: 5000 });
     }
   });
