@@ -1,5 +1,6 @@
 import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { loopSlices } from '../core/loop-slices.ts';
 import type { HubEvent, Serde } from '../schemas/index.ts';
 import { assignPartition, type KafkaClient, kafkaSettingsOf } from './kafka.ts';
 import { createPartitionCounts } from './partition-counts.ts';
@@ -166,7 +167,10 @@ export function createEventProducer(options: EventProducerOptions): EventProduce
     trace: Record<string, string>,
   ): Promise<RawRecord[]> {
     const records: RawRecord[] = [];
+    // Acknowledgements of earlier sends are handled between slices, not after the whole batch.
+    const slices = loopSlices();
     for (let index = 0; index < events.length; index += 1) {
+      if (slices.due()) await slices.turn();
       const event = events[index]!;
       let value: Buffer;
       try {

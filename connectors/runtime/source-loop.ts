@@ -1,5 +1,6 @@
 import { type HubError, toHubError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { loopSlices } from '../../core/loop-slices.ts';
 import {
   type ActionEmitter,
   type DeadLetterWriter,
@@ -115,7 +116,10 @@ export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
   ) => {
     const good: SubmittedPage['good'] = [];
     const bad: SubmittedPage['bad'] = [];
+    // The page before may be acknowledged meanwhile: handle it between slices, not after the page.
+    const slices = loopSlices();
     for (const rec of page.records) {
+      if (slices.due()) await slices.turn();
       try {
         good.push({ rec, event: toEvent(stream, rec, stream.mapping.apply(rec.raw), syncId) });
       } catch (err) {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HubError } from '../../core/errors.ts';
+import { createEventProducer } from '../../platform/producer.ts';
 import { createPublishPipeline, type PublishVia } from '../../platform/publish-pipeline.ts';
 import type { RawRecord, RecordMetadata } from '../../platform/records.ts';
-import type { HubEvent } from '../../schemas/index.ts';
+import type { HubEvent, Serde } from '../../schemas/index.ts';
 import { actionEvent, hubWithTopics, randomName, readTopic } from './support.ts';
 
 /** A send whose answers the test releases one by one, recording what reached it. */
@@ -114,5 +115,42 @@ describe('publish pipeline on a real broker', () => {
     const records = await readTopic(setup.hub.kafka, topic);
     expect(records).toHaveLength(600);
     expect(records.map((r) => String(r.headers['tributary.event.id']))).toEqual(ids);
+  });
+
+  it("encodes a long batch in slices: what arrives meanwhile (an earlier send's ack) is handled before the batch is done", async () => {
+    const { hub } = setup;
+    // A serde that takes 50 µs per event: 200 events hold the thread for 10 ms in one piece
+    // unless the producer lets the event loop run between slices.
+    let encoded = 0;
+    const slowed = <T>(value: T): T => {
+      const until = performance.now() + 0.05;
+      while (performance.now() < until);
+      encoded += 1;
+      return value;
+    };
+    const serde: Serde = {
+      encode: async (t, name, value) => slowed(await hub.serde.encode(t, name, value)),
+      encodeReady: (t, name, value) => {
+        const out = hub.serde.encodeReady?.(t, name, value);
+        return out === undefined ? undefined : slowed(out);
+      },
+      decode: (buffer, where) => hub.serde.decode(buffer, where),
+    };
+    const producer = createEventProducer({ kafka: hub.kafka, serde });
+    try {
+      await producer.publish(topic, [actionEvent('warm-up')]);
+      encoded = 0;
+      const events = Array.from({ length: 200 }, (_, i) => actionEvent('sliced', `slice.${i}`));
+      let encodedWhenItRan = -1;
+      setImmediate(() => {
+        encodedWhenItRan = encoded;
+      });
+      await producer.publish(topic, events);
+      expect(encoded).toBe(200);
+      expect(encodedWhenItRan).toBeGreaterThanOrEqual(0);
+      expect(encodedWhenItRan).toBeLessThan(100);
+    } finally {
+      await producer.close();
+    }
   });
 });
