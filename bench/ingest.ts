@@ -209,7 +209,7 @@ export async function benchIngest(): Promise<BenchResult> {
     );
     notes.push(
       `where the platform producer's time goes: building the events and the serde (one pass that validates and encodes, then the frame) alone, same events and loop, run at ${Math.round(encodeRate)} events/s; its client (@platformatic/kafka) with the same bytes on the main thread at ${Math.round(rate(client))} events/s; the hub run, which encodes on the main thread while the client sends on its own, at ${Math.round(rate(hub))} events/s, and ${Math.round(rate(main))} events/s with both on the main thread`,
-      `the ERP connector (connectors/erp, source loop with its mapping, the event id and envelope of each row, a cursor and an audit action per page) published ${erpRows} sales orders of ${erpBytes} B at ${Math.round(rate(erp))} events/s; its rows come as the demo ERP's OData service returns them (decimals as JSON numbers, ${lines} items each), parsed before the clock starts, as its HTTP client would hand them over`,
+      `the ERP connector (connectors/erp, source loop with its mapping, the event id and envelope of each row, a cursor and an audit action per page) published ${erpRows} sales orders of ${erpBytes} B at ${Math.round(rate(erp))} events/s; its rows come as the demo ERP's OData service returns them (IEEE754Compatible JSON: decimals as strings; ${lines} items each), parsed before the clock starts, as its HTTP client would hand them over`,
     );
     notes.push(
       `CPU profile of a hub publish run (self time, top ${hotSpots.length}): ${hotSpots.map((h) => `${h.fn} ${Math.round(h.share * 100)} %`).join('; ')}`,

@@ -15,8 +15,9 @@ import {
 import { type HubEvent, newEvent } from '../../schemas/index.ts';
 
 /**
- * Sales orders as the demo ERP's OData v4 service returns them with `$expand=items` (SAP CAP:
- * decimals as JSON numbers, dates as text, the managed fields, the ETag annotation), parsed from
+ * Sales orders as the demo ERP's OData v4 service returns them with `$expand=items` (SAP CAP, asked
+ * for IEEE754Compatible JSON: decimals as strings with their scale, dates as text, the managed
+ * fields, the ETag annotation), parsed from
  * JSON text as the connector's HTTP client parses a response: the source rows of the ERP
  * connector's sales-order stream, made before a benchmark's clock starts.
  */
@@ -38,14 +39,14 @@ export function erpSalesOrderPages(count: number, items: number, pageSize: numbe
         customer_ID: `C-${1000 + (n % 5000)}`,
         status: 'open',
         currency: 'EUR',
-        netAmount: 1249.5 + (n % 100),
+        netAmount: `${1249 + (n % 100)}.50`,
         orderDate: '2026-11-23',
         items: Array.from({ length: items }, (_, i) => ({
           order_ID: id,
           line: (i + 1) * 10,
           product: `MAT-${String(1000 + i).padStart(6, '0')}-STEEL-BOLT-M8`,
-          quantity: 1 + (i % 7),
-          unitPrice: 10 + i + 0.25,
+          quantity: `${1 + (i % 7)}.000`,
+          unitPrice: `${10 + i}.25`,
         })),
       });
     }

@@ -14,6 +14,13 @@ export interface ODataEntity {
   '@odata.etag'?: string;
 }
 
+/**
+ * OData v4 JSON with `IEEE754Compatible=true`: Edm.Decimal and Edm.Int64 travel as strings, so
+ * amounts and quantities arrive and leave without the rounding of a JSON number (the JSON
+ * format's default writes them as numbers). Reads ask for it; writes declare their bodies so.
+ */
+export const ODATA_JSON = 'application/json;IEEE754Compatible=true';
+
 interface ODataCollection {
   value: ODataEntity[];
   '@odata.nextLink'?: string;
@@ -66,7 +73,12 @@ export async function* readODataChanges(
     }
     if (q.expand) query.$expand = q.expand;
     if (q.select) query.$select = q.select.join(',');
-    const res = await http.request<ODataCollection>({ path: q.entitySet, query, signal });
+    const res = await http.request<ODataCollection>({
+      path: q.entitySet,
+      query,
+      headers: { accept: ODATA_JSON },
+      signal,
+    });
     const rows = res.body?.value;
     if (!Array.isArray(rows)) {
       throw new HubError('ODATA_BAD_ANSWER', `${q.entitySet}: answer has no value array`, {
@@ -103,6 +115,7 @@ export async function readODataEntity(
   try {
     const res = await http.request<ODataEntity>({
       path: `${entitySet}${keyPredicate(key)}`,
+      headers: { accept: ODATA_JSON },
       ...(signal ? { signal } : {}),
     });
     return res.body;

@@ -2,7 +2,7 @@ import { HubError } from '../../core/errors.ts';
 import { type HttpClient, httpFailure } from '../runtime/http-client.ts';
 import type { PushAnswer, SinkCommand } from '../runtime/sink-loop.ts';
 import { salesOrderMapping } from './mapping.ts';
-import { keyPredicate, type ODataEntity, readODataEntity } from './odata-client.ts';
+import { keyPredicate, ODATA_JSON, type ODataEntity, readODataEntity } from './odata-client.ts';
 
 const withoutNulls = (data: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null && v !== undefined));
@@ -26,6 +26,7 @@ export async function upsertSalesOrder(
         method: 'POST',
         path: 'SalesOrders',
         body,
+        headers: { accept: ODATA_JSON, 'content-type': ODATA_JSON },
         idempotencyKey: ctx.commandId,
         signal: ctx.signal,
       });
@@ -38,7 +39,11 @@ export async function upsertSalesOrder(
       method: 'PATCH',
       path: `SalesOrders${keyPredicate(id)}`,
       body,
-      headers: ifMatch ? { 'if-match': ifMatch } : {},
+      headers: {
+        accept: ODATA_JSON,
+        'content-type': ODATA_JSON,
+        ...(ifMatch ? { 'if-match': ifMatch } : {}),
+      },
       idempotencyKey: ctx.commandId,
       signal: ctx.signal,
     });

@@ -23,6 +23,8 @@ export interface ErpServer {
   readonly writes: { count: number };
   /** Changes applied per `<Entity>:<ID>` (creates and updates that reached the database). */
   readonly changes: Map<string, number>;
+  /** The last requests' media types as clients sent them (Accept, Content-Type), newest last. */
+  readonly mediaTypes: { method: string; accept: string; contentType: string }[];
   close(): Promise<void>;
 }
 
@@ -47,8 +49,15 @@ export async function startErpServer(options: { port?: number; host?: string } =
 
   const app = express();
   const writes = { count: 0 };
+  const mediaTypes: ErpServer['mediaTypes'] = [];
   app.use((req, _res, next) => {
     if (req.method !== 'GET') writes.count += 1;
+    mediaTypes.push({
+      method: req.method,
+      accept: req.get('accept') ?? '',
+      contentType: req.get('content-type') ?? '',
+    });
+    if (mediaTypes.length > 50) mediaTypes.shift();
     next();
   });
   app.use(createRepeatabilityGuard());
@@ -82,6 +91,7 @@ export async function startErpServer(options: { port?: number; host?: string } =
     db: { run: (q) => db.run(q as never) as Promise<unknown> },
     writes,
     changes,
+    mediaTypes,
     async close() {
       if (closed) return;
       closed = true;

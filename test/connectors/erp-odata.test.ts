@@ -126,6 +126,35 @@ describe('sales order upserts', () => {
     expect(erp.changes.get('SalesOrders:SO-E1')).toBe(2);
   });
 
+  it('asks for and sends decimals as strings (IEEE754Compatible), so amounts keep every digit', async () => {
+    erp.mediaTypes.length = 0;
+    const big = '9999999999999.99'; // Decimal(15, 2) at its limit: more digits than a double keeps
+    await upsertSalesOrder(http, data('SO-E754', { netAmount: big }), {
+      commandId: crypto.randomUUID(),
+      signal,
+    });
+    const read = await readODataEntity(http, 'SalesOrders', 'SO-E754');
+    expect(read!.netAmount).toBe(big);
+    const changes: string[] = [];
+    for await (const page of readODataChanges(
+      http,
+      { entitySet: 'SalesOrders', stampField: 'modifiedAt', keyField: 'ID', pageSize: 500 },
+      undefined,
+      signal,
+    ))
+      changes.push(
+        ...page.records
+          .filter((r) => r.key === 'SO-E754')
+          .map((r) => String((r.raw as { netAmount?: unknown }).netAmount)),
+      );
+    expect(changes).toEqual([big]);
+    const post = erp.mediaTypes.find((m) => m.method === 'POST');
+    expect(post?.contentType).toMatch(/IEEE754Compatible=true/);
+    const gets = erp.mediaTypes.filter((m) => m.method === 'GET');
+    expect(gets.length).toBeGreaterThanOrEqual(3);
+    for (const get of gets) expect(get.accept).toMatch(/IEEE754Compatible=true/);
+  });
+
   it('answers a retried POST whose first answer was lost from the repeatability log', async () => {
     erp.faults.inject({ kind: 'apply-then-drop' }, 1, (req) => req.method === 'POST');
     const res = await upsertSalesOrder(http, data('SO-E2'), { commandId: crypto.randomUUID(), signal });
