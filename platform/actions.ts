@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HubError } from '../core/errors.ts';
 import { newEnvelope } from '../schemas/index.ts';
 import type { EventProducer } from './producer.ts';
 
@@ -70,5 +72,49 @@ export function createActionEmitter(options: {
       );
       return envelope.id;
     },
+  };
+}
+
+export interface InOrderOptions {
+  /** Tries per action, the first included (default 6). */
+  attempts?: number;
+  /** Wait before the second try, doubled for each next one (default 200 ms). */
+  delayMs?: number;
+  /** Called with an action given up on: a failure that is not retriable, or the last try's. */
+  onLost(err: unknown, input: ActionInput): void;
+}
+
+/**
+ * Emits actions one after another in call order, trying a retriable failure again (a broker
+ * briefly away, a topic just created): for actions whose order tells what happened, such as a
+ * breaker's open, half-open and closed, emitted from event handlers that do not wait. Without
+ * it, a first emit still registering its schema or failing once could arrive after the next one,
+ * or not at all. Returns the emit; its promise settles when that action is sent or given up.
+ */
+export function emitInOrder(
+  emitter: ActionEmitter,
+  options: InOrderOptions,
+): (input: ActionInput) => Promise<void> {
+  const attempts = options.attempts ?? 6;
+  const delayMs = options.delayMs ?? 200;
+  let tail: Promise<void> = Promise.resolve();
+  const send = async (input: ActionInput) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await emitter.emit(input);
+        return;
+      } catch (err) {
+        const retriable = err instanceof HubError && err.retriable;
+        if (!retriable || attempt >= attempts) {
+          options.onLost(err, input);
+          return;
+        }
+        await sleep(delayMs * 2 ** (attempt - 1));
+      }
+    }
+  };
+  return (input) => {
+    tail = tail.then(() => send(input));
+    return tail;
   };
 }

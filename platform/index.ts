@@ -6,6 +6,8 @@ export {
   type ActionInput,
   type ActionOutcome,
   createActionEmitter,
+  emitInOrder,
+  type InOrderOptions,
 } from './actions.ts';
 export {
   createEventConsumer,

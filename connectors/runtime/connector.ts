@@ -4,6 +4,7 @@ import {
   ACTIONS_TOPIC,
   createActionEmitter,
   createDeadLetterWriter,
+  emitInOrder,
   type HubContext,
 } from '../../platform/index.ts';
 import type { HttpClient } from './http-client.ts';
@@ -75,12 +76,19 @@ export function assembleConnector(
     ['halfOpen', 'half-open', 'succeeded'],
     ['close', 'closed', 'succeeded'],
   ] as const;
+  // In the order the breaker changed, a retriable failure tried again: the audit shows each change.
+  const emitBreakerAction = emitInOrder(actions, {
+    onLost: (err, input) => logger.warn({ err, action: input.action }, 'could not emit a breaker action'),
+  });
   for (const endpoint of parts.http.pool.endpoints) {
     for (const [event, state, outcome] of breakerActions) {
       endpoint.breaker.on(event as 'open', () => {
-        actions
-          .emit({ action: `connector.breaker.${state}`, actor: parts.name, resource: endpoint.url, outcome })
-          .catch((err: unknown) => logger.warn({ err }, 'could not emit a breaker action'));
+        void emitBreakerAction({
+          action: `connector.breaker.${state}`,
+          actor: parts.name,
+          resource: endpoint.url,
+          outcome,
+        });
       });
     }
   }
