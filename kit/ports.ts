@@ -2,28 +2,28 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { HubError } from '../core/errors.ts';
 
-/** True when nothing listens on host:port (we could bind it ourselves). */
-export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** The OS's ephemeral port range, where outgoing connections take their local ports. */
-async function ephemeralRange(): Promise<[number, number]> {
-  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
-  const [low, high] = text.trim().split(/\s+/).map(Number);
-  return low && high ? [low, high] : [32768, 60999];
-}
-
+/** A server listening on host:port (port 0: one the OS picks), or undefined when it is taken. */
 function holdPort(port: number, host: string): Promise<Server | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(undefined));
     server.listen({ port, host, exclusive: true }, () => resolve(server));
   });
+}
+
+const release = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+/** True when nothing listens on host:port (we could bind it ourselves). */
+export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const server = await holdPort(port, host);
+  if (server) await release(server);
+  return server !== undefined;
+}
+
+/** The first port of the OS's ephemeral range, where outgoing connections take their local ports. */
+async function ephemeralLow(): Promise<number> {
+  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  return Number(text.trim().split(/\s+/)[0]) || 32768;
 }
 
 /** Lowest port freePorts picks from when the ephemeral range leaves room below it. */
@@ -37,7 +37,7 @@ const pickFloor = 15_000;
  * rest are chosen, so they are distinct; otherwise the OS chooses (port 0).
  */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const [low] = await ephemeralRange();
+  const low = await ephemeralLow();
   const held: Server[] = [];
   try {
     for (let tries = 0; held.length < count && low - pickFloor >= 1000 && tries < count * 50; tries++) {
@@ -54,7 +54,7 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
       return typeof address === 'object' && address ? address.port : 0;
     });
   } finally {
-    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+    await Promise.all(held.map(release));
   }
 }
 

@@ -15,11 +15,11 @@ import {
 import { type HubEvent, newEvent } from '../../schemas/index.ts';
 
 /**
- * Sales orders as the demo ERP's OData v4 service returns them with `$expand=items` (SAP CAP, asked
- * for IEEE754Compatible JSON: decimals as strings with their scale, dates as text, the managed
- * fields, the ETag annotation), parsed from
- * JSON text as the connector's HTTP client parses a response: the source rows of the ERP
- * connector's sales-order stream, made before a benchmark's clock starts.
+ * Sales orders as the demo ERP's OData v4 service returns them with `$expand=items` (SAP CAP,
+ * asked for IEEE754Compatible JSON: decimals as strings with their scale, dates as text, the
+ * managed fields, the ETag annotation), parsed from JSON text as the connector's HTTP client
+ * parses a response: the source rows of the ERP connector's sales-order stream, made before a
+ * benchmark's clock starts.
  */
 export function erpSalesOrderPages(count: number, items: number, pageSize: number): SourcePage[] {
   const base = Date.UTC(2026, 10, 24, 10, 0, 0);

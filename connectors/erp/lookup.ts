@@ -2,7 +2,7 @@ import { type HttpClient, httpFailure } from '../runtime/http-client.ts';
 import { type LookupAnswer, lookupCommand } from '../runtime/lookup.ts';
 import type { SinkCommand } from '../runtime/sink-loop.ts';
 import { customerMapping, salesOrderMapping } from './mapping.ts';
-import { keyPredicate, ODATA_JSON, type ODataEntity } from './odata-client.ts';
+import { keyPredicate, type ODataEntity, odataRequest } from './odata-client.ts';
 
 /** Reads one entity by key (with `$expand` when given); a 404 is "not found", not a failure. */
 async function readByKey(
@@ -13,10 +13,9 @@ async function readByKey(
   expand?: string,
 ): Promise<LookupAnswer> {
   try {
-    const res = await http.request<ODataEntity>({
+    const res = await odataRequest<ODataEntity>(http, {
       path: `${entitySet}${keyPredicate(key)}`,
       ...(expand ? { query: { $expand: expand } } : {}),
-      headers: { accept: ODATA_JSON },
       signal,
     });
     return { status: res.status, raw: res.body, systemId: key };

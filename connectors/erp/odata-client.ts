@@ -1,5 +1,5 @@
 import { HubError } from '../../core/errors.ts';
-import type { HttpClient } from '../runtime/http-client.ts';
+import type { HttpClient, HttpRequest, HttpResponse } from '../runtime/http-client.ts';
 import type { SourceCursor, SourcePage } from '../runtime/source-types.ts';
 
 /**
@@ -19,7 +19,19 @@ export interface ODataEntity {
  * amounts and quantities arrive and leave without the rounding of a JSON number (the JSON
  * format's default writes them as numbers). Reads ask for it; writes declare their bodies so.
  */
-export const ODATA_JSON = 'application/json;IEEE754Compatible=true';
+const ODATA_JSON = 'application/json;IEEE754Compatible=true';
+
+/** A request of the OData protocol: asks for ODATA_JSON, and declares a body as ODATA_JSON. */
+export function odataRequest<T>(http: HttpClient, req: HttpRequest): Promise<HttpResponse<T>> {
+  return http.request<T>({
+    ...req,
+    headers: {
+      accept: ODATA_JSON,
+      ...(req.body !== undefined ? { 'content-type': ODATA_JSON } : {}),
+      ...req.headers,
+    },
+  });
+}
 
 interface ODataCollection {
   value: ODataEntity[];
@@ -73,12 +85,7 @@ export async function* readODataChanges(
     }
     if (q.expand) query.$expand = q.expand;
     if (q.select) query.$select = q.select.join(',');
-    const res = await http.request<ODataCollection>({
-      path: q.entitySet,
-      query,
-      headers: { accept: ODATA_JSON },
-      signal,
-    });
+    const res = await odataRequest<ODataCollection>(http, { path: q.entitySet, query, signal });
     const rows = res.body?.value;
     if (!Array.isArray(rows)) {
       throw new HubError('ODATA_BAD_ANSWER', `${q.entitySet}: answer has no value array`, {
@@ -113,9 +120,8 @@ export async function readODataEntity(
   signal?: AbortSignal,
 ): Promise<ODataEntity | undefined> {
   try {
-    const res = await http.request<ODataEntity>({
+    const res = await odataRequest<ODataEntity>(http, {
       path: `${entitySet}${keyPredicate(key)}`,
-      headers: { accept: ODATA_JSON },
       ...(signal ? { signal } : {}),
     });
     return res.body;

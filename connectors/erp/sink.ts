@@ -2,7 +2,7 @@ import { HubError } from '../../core/errors.ts';
 import { type HttpClient, httpFailure } from '../runtime/http-client.ts';
 import type { PushAnswer, SinkCommand } from '../runtime/sink-loop.ts';
 import { salesOrderMapping } from './mapping.ts';
-import { keyPredicate, ODATA_JSON, type ODataEntity, readODataEntity } from './odata-client.ts';
+import { keyPredicate, type ODataEntity, odataRequest, readODataEntity } from './odata-client.ts';
 
 const withoutNulls = (data: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null && v !== undefined));
@@ -22,11 +22,10 @@ export async function upsertSalesOrder(
   const existing = await readODataEntity(http, 'SalesOrders', id, ctx.signal);
   try {
     if (!existing) {
-      const res = await http.request<ODataEntity>({
+      const res = await odataRequest<ODataEntity>(http, {
         method: 'POST',
         path: 'SalesOrders',
         body,
-        headers: { accept: ODATA_JSON, 'content-type': ODATA_JSON },
         idempotencyKey: ctx.commandId,
         signal: ctx.signal,
       });
@@ -35,15 +34,11 @@ export async function upsertSalesOrder(
     delete body.ID;
     delete body.items;
     const ifMatch = (data.ifMatch as string | null) ?? existing['@odata.etag'];
-    const res = await http.request<ODataEntity>({
+    const res = await odataRequest<ODataEntity>(http, {
       method: 'PATCH',
       path: `SalesOrders${keyPredicate(id)}`,
       body,
-      headers: {
-        accept: ODATA_JSON,
-        'content-type': ODATA_JSON,
-        ...(ifMatch ? { 'if-match': ifMatch } : {}),
-      },
+      headers: ifMatch ? { 'if-match': ifMatch } : {},
       idempotencyKey: ctx.commandId,
       signal: ctx.signal,
     });
