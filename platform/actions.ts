@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError } from '../core/errors.ts';
 import { newEnvelope } from '../schemas/index.ts';
@@ -29,6 +30,11 @@ export interface ActionInput {
   /** Sensitive context (counts, reasons); the audit stores it encrypted. Never secrets. */
   details?: Record<string, string | number | boolean>;
   traceparent?: string;
+  /**
+   * The event's id, made fresh when absent. Give the same id when sending one action again: the
+   * audit records an event id once, so a resend whose first try did land is not recorded twice.
+   */
+  eventId?: string;
 }
 
 export interface ActionEmitter {
@@ -47,6 +53,7 @@ export function createActionEmitter(options: {
   return {
     async emit(input) {
       const envelope = newEnvelope({
+        ...(input.eventId ? { id: input.eventId } : {}),
         type: ACTION_EVENT_TYPE,
         source: options.source,
         // Keyed by resource: the actions on one resource keep their order in one audit chain.
@@ -89,7 +96,9 @@ export interface InOrderOptions {
  * briefly away, a topic just created): for actions whose order tells what happened, such as a
  * breaker's open, half-open and closed, emitted from event handlers that do not wait. Without
  * it, a first emit still registering its schema or failing once could arrive after the next one,
- * or not at all. Returns the emit; its promise settles when that action is sent or given up.
+ * or not at all. Every try of one action sends the same event id: a try that landed but whose
+ * answer was lost (a timeout) is then recorded once by the audit, not twice. Returns the emit;
+ * its promise settles when that action is sent or given up.
  */
 export function emitInOrder(
   emitter: ActionEmitter,
@@ -114,7 +123,8 @@ export function emitInOrder(
     }
   };
   return (input) => {
-    tail = tail.then(() => send(input));
+    const once = input;
+    tail = tail.then(() => send(once));
     return tail;
   };
 }

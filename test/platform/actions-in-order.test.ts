@@ -37,20 +37,21 @@ describe('actions emitted in order', () => {
     };
   }
 
-  /** The breaker state of each action on the topic, in topic order. */
-  const sentActions = async () => {
-    const states: string[] = [];
+  /** The breaker state and event id of each action on the topic, in topic order. */
+  const sent = async () => {
+    const actions: { state: string; id: string }[] = [];
     for (const r of await readTopic(setup.hub.kafka, topic)) {
       const decoded = await setup.hub.serde.decode(r.value!, {
         topic,
         partition: r.partition,
         offset: r.offset,
       });
-      const data = (decoded.value as { data: { action: string } }).data;
-      states.push(data.action.slice('connector.breaker.'.length));
+      const { envelope, data } = decoded.value as { envelope: { id: string }; data: { action: string } };
+      actions.push({ state: data.action.slice('connector.breaker.'.length), id: envelope.id });
     }
-    return states;
+    return actions;
   };
+  const sentActions = async () => (await sent()).map((a) => a.state);
 
   it('keeps call order through a slow retriable failure, and reports only what it gives up', async () => {
     const lost: string[] = [];
@@ -84,5 +85,28 @@ describe('actions emitted in order', () => {
     await emit(action('closed'));
     expect(lost).toEqual(['connector.breaker.gone', 'connector.breaker.open']);
     expect((await sentActions()).slice(-1)).toEqual(['closed']);
+  });
+
+  it('sends every try of one action with the same event id, so the audit records it once', async () => {
+    const real = createActionEmitter({ producer: setup.hub.producer, source: 'test', topic });
+    let lostAnswers = 1;
+    // The first try lands on the topic, but its answer is lost: the caller sees a retriable error.
+    const answerLost: ActionEmitter = {
+      async emit(input) {
+        const id = await real.emit(input);
+        if (lostAnswers-- > 0) throw new HubError('KAFKA_REQUEST_TIMEOUT', 'no answer', { retriable: true });
+        return id;
+      },
+    };
+    const lost: string[] = [];
+    const emit = emitInOrder(answerLost, { delayMs: 10, onLost: (_err, input) => lost.push(input.action) });
+    const before = (await sent()).length;
+    void emit(action('tripped'));
+    await emit(action('recovered'));
+    const actions = (await sent()).slice(before);
+    expect(lost).toEqual([]);
+    expect(actions.map((a) => a.state)).toEqual(['tripped', 'tripped', 'recovered']);
+    expect(actions[1]!.id).toBe(actions[0]!.id);
+    expect(actions[2]!.id).not.toBe(actions[0]!.id);
   });
 });
