@@ -24,6 +24,12 @@ import type { SubjectKeyStore } from './subject-keys.ts';
  * order, each append resolves only after its own fsync, and head() moves only then. A failed
  * write fails the batches prepared on top of it as well (they link to entries not written);
  * the next append continues from the last durable entry.
+ *
+ * A checkpoint due after a batch is queued in the write slot once that batch is durable; the batch's
+ * append does not wait for it: the caller prepares its next batch meanwhile (the next write
+ * waits for the checkpoint, so the order on disk is the same). A checkpoint that fails makes the
+ * next append fail with its error. Anchoring a checkpoint (`onCheckpoint`, a Kafka
+ * round trip) runs after it in a queue of its own, in checkpoint order; close() waits for it.
  */
 
 export interface ChainWriterOptions {
@@ -37,7 +43,10 @@ export interface ChainWriterOptions {
   clock?: () => number;
   /** How many recent event ids to remember for dropping re-sent actions. */
   recentEventIds?: number;
-  /** Called with each checkpoint once it is durable (e.g. to anchor it in Kafka); must not throw. */
+  /**
+   * Called with each checkpoint once it is durable (e.g. to anchor it in Kafka), one call after
+   * another in checkpoint order, outside the write slot; must not throw.
+   */
   onCheckpoint?: (checkpoint: Checkpoint) => Promise<void>;
 }
 
@@ -101,6 +110,10 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
   // is emptied at once instead of id by id.
   let unwritten = 0;
   let generation = 0;
+  // A checkpoint written after its batch's append resolved that failed: the next append's error.
+  let checkpointFailure: unknown;
+  // Anchors of written checkpoints, sent one after another.
+  let anchoring: Promise<void> = Promise.resolve();
 
   const inWriteOrder = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = writing.then(fn, fn);
@@ -136,8 +149,16 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
     await appender.appendCheckpoint(cp);
     checkpointedSeq = seq;
     checkpointedAt = now;
-    await options.onCheckpoint?.(cp);
+    const anchor = options.onCheckpoint;
+    if (anchor) anchoring = anchoring.then(() => anchor(cp)).catch(() => {});
     return cp;
+  };
+
+  /** A checkpoint in the write slot after the batch just written, not awaited by its append. */
+  const checkpointAfterWrite = () => {
+    inWriteOrder(doCheckpoint).catch((err: unknown) => {
+      checkpointFailure ??= err;
+    });
   };
 
   interface Batch {
@@ -209,7 +230,7 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
     if (unwritten === 0) inFlight.clear();
     else for (const e of entries) inFlight.delete(e.eventId);
     for (const e of entries) remember(e.eventId);
-    if (seq - checkpointedSeq >= options.checkpointEvery) await doCheckpoint();
+    if (seq - checkpointedSeq >= options.checkpointEvery) checkpointAfterWrite();
     return entries;
   };
 
@@ -218,6 +239,11 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
       return Promise.reject(
         new HubError('AUDIT_WRITER_CLOSED', 'chain writer is closed', { where: { chain: chainId } }),
       );
+    }
+    if (checkpointFailure !== undefined) {
+      const cause = checkpointFailure;
+      checkpointFailure = undefined;
+      return Promise.reject(cause);
     }
     const batch = preparing.then(() => prepare(records));
     preparing = batch.catch(() => {});
@@ -244,6 +270,7 @@ export function createChainWriter(options: ChainWriterOptions): ChainWriter {
         if (closed) return;
         try {
           await doCheckpoint();
+          await anchoring;
         } finally {
           closed = true;
           await appender.close();

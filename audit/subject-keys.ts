@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdir, readFile, rmdir, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -56,7 +57,7 @@ export async function openSubjectKeyFile(path: string, keys: AuditKeyRing): Prom
   const cache = new Map<string, Buffer>();
 
   const refresh = async () => {
-    const m = await versionOf(path);
+    const m = versionNow(path);
     if (m !== stateMtime) {
       state = await readState(path);
       stateMtime = m;
@@ -165,6 +166,20 @@ export async function openSubjectKeyFile(path: string, keys: AuditKeyRing): Prom
       return forgottenId;
     },
   };
+}
+
+/**
+ * `versionOf`, answered at once: every batch with a data subject checks whether another process
+ * forgot one meanwhile. One stat of a local file takes microseconds; the same stat through the
+ * libuv pool kept the chain waiting about 0.2 ms per batch.
+ */
+function versionNow(path: string): string {
+  try {
+    const s = statSync(path, { throwIfNoEntry: false });
+    return s ? `${s.ino}:${s.mtimeMs}` : 'none';
+  } catch {
+    return 'none';
+  }
 }
 
 /** Identity of the file's current version: an atomic write makes a new inode. */

@@ -36,6 +36,8 @@ describe('chain writer', () => {
     // 11 entries, 8 since the last checkpoint: not yet N=10.
     expect(writer.head().seq).toBe(11);
     await writer.append([action(11), action(12)]);
+    // The checkpoint due after that batch is written after it (not awaited by its append).
+    expect(await writer.checkpointIfDue()).toBeNull();
     const cps = [];
     for await (const r of store.readCheckpoints('0')) cps.push(r.value);
     expect(cps).toMatchObject([{ seq: 3 }, { seq: 13 }]);
