@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, createSecretKey, hash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createHash, createSecretKey, hash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,9 @@ import {
   type SubjectKeyStore,
   verifyChain,
 } from '../audit/index.ts';
+import type { Serde } from '../schemas/index.ts';
+import { type BatchInput, encodedBatches, InputClock } from './support/audit-input.ts';
+import { memorySerde } from './support/memory-serde.ts';
 import { profileHotSpots } from './support/profile.ts';
 import { type BenchResult, isEntryPoint, runAsMain } from './support/report.ts';
 import { smokeRun } from './support/stats.ts';
@@ -29,56 +32,13 @@ import { smokeRun } from './support/stats.ts';
  * SHA-256 over the same bytes in a loop, nothing else.
  */
 
-const SUBJECTS = Array.from({ length: 50 }, (_, i) => `003Dn${String(i).padStart(13, '0')}`);
-
-/**
- * A string as the consumer's decoder hands it over: its own flat copy, made from the bytes.
- * (randomUUID() and template literals return V8 cons strings, which the first hash or
- * comparison of each has to flatten: a cost of making the input here, not of the audit.)
- */
-const decoded = (s: string): string => Buffer.from(s).toString();
-
-function actionRecord(partition: number, offset: number): ActionRecord {
-  const subjectId = SUBJECTS[offset % SUBJECTS.length]!;
-  return {
-    eventId: decoded(randomUUID()),
-    time: Date.now(),
-    component: decoded('mcp-bridge'),
-    correlationId: decoded(randomUUID()),
-    action: decoded('crm.contact.upsert'),
-    actor: decoded('alice@example.com'),
-    resource: decoded(`crm/contact/${subjectId}`),
-    outcome: decoded('succeeded') as ActionRecord['outcome'],
-    argsDigest: decoded(createHash('sha256').update(String(offset)).digest('hex')),
-    // One action in four concerns a data subject (its own key); the rest use the master key.
-    subjectId: offset % 4 === 0 ? decoded(subjectId) : null,
-    details: {
-      tool: decoded('crm_contact_upsert'),
-      httpStatus: decoded('200'),
-      durationMs: decoded('84'),
-    },
-    source: { topic: decoded('hub.actions'), partition, offset: decoded(String(offset)) },
-  };
-}
-
-/** The records of `entries` actions in Kafka-sized batches, made before any timing starts. */
-function recordBatches(partition: number, entries: number, batch: number): ActionRecord[][] {
-  const batches: ActionRecord[][] = [];
-  for (let offset = 0; offset < entries; offset += batch)
-    batches.push(
-      Array.from({ length: Math.min(batch, entries - offset) }, (_, i) =>
-        actionRecord(partition, offset + i),
-      ),
-    );
-  return batches;
-}
-
 async function appendChain(
   store: AuditStore,
   keys: AuditKeyRing,
   subjectKeys: SubjectKeyStore,
   partition: number,
-  batches: ActionRecord[][],
+  batches: Buffer[][],
+  input: BatchInput,
   inFlight: 1 | 2 = 1,
 ): Promise<AuditEntry | undefined> {
   const writer = await openChainWriter(store, chainIdForPartition(partition), {
@@ -93,7 +53,11 @@ async function appendChain(
   // previous one's write + fsync runs (each resolves after its own fsync).
   let previous: Promise<AuditEntry[]> | undefined;
   try {
-    for (const records of batches) {
+    let offset = 0;
+    for (const values of batches) {
+      // Decoded as the consumer decodes a fetched batch: just before it is appended.
+      const records = await input.decode(values, partition, offset);
+      offset += values.length;
       if (inFlight === 1) {
         last = (await writer.append(records)).at(-1) ?? last;
         continue;
@@ -111,11 +75,8 @@ async function appendChain(
 }
 
 /**
- * A full garbage collection, run after a phase's input records are made and before its clock
- * starts. Without it the input (up to 120,000 records, all made at once and all alive until the
- * phase ends) is still in V8's young generation when the appends start, and the appends'
- * collections pay for copying it into the old generation: a cost of making the input, which an
- * audit consumer (holding one decoded Kafka batch at a time) does not have.
+ * A full garbage collection, run after a phase's input is encoded and before its clock starts:
+ * the encoding's garbage is collected then, not by the appends' collections.
  */
 function settleInput(): void {
   setFlagsFromString('--expose-gc');
@@ -126,6 +87,29 @@ function settleInput(): void {
 interface Rates {
   wall: number;
   cpu: number;
+}
+
+/**
+ * Runs `appends` (which decode their input through the clock given) and returns their rates:
+ * the time the decoding took, on the wall clock and in CPU, is left out.
+ */
+async function measured<T>(
+  serde: Serde,
+  count: number,
+  appends: (input: InputClock) => Promise<T>,
+): Promise<{ rates: Rates; result: T }> {
+  const input = new InputClock(serde);
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const result = await appends(input);
+  const used = process.cpuUsage(cpu);
+  return {
+    result,
+    rates: {
+      wall: (count * 1000) / (performance.now() - start - input.wallMs),
+      cpu: (count * 1e6) / Math.max(1, used.user + used.system - input.cpuUs),
+    },
+  };
 }
 
 function rates(count: number, wallStart: number, cpuStart: NodeJS.CpuUsage): Rates {
@@ -207,7 +191,16 @@ export async function benchAudit(): Promise<BenchResult> {
     const store = createSegmentStore({ dir: join(dir, 'store'), fsync: true });
 
     // The bound needs an entry's real sizes: take them from a short chain written first.
-    const probe = await appendChain(store, keys, subjectKeys, 99, recordBatches(99, 10, 10));
+    const serde = await memorySerde();
+    const untimed = new InputClock(serde);
+    const probe = await appendChain(
+      store,
+      keys,
+      subjectKeys,
+      99,
+      await encodedBatches(serde, 10, 10),
+      untimed,
+    );
     if (!probe) throw new Error('no entry written');
     const boundMs = smoke ? 100 : 2_000;
     const probeBytes = Buffer.from(JSON.stringify({ ...probe, hash: undefined }));
@@ -217,30 +210,28 @@ export async function benchAudit(): Promise<BenchResult> {
     const boundBefore = cpuBound(Buffer.from(probe.ciphertext, 'base64'), probeAad, probeBytes, boundMs);
 
     // Warm-up (not measured): the first appends also pay the JIT compiling the audit code.
-    await appendChain(store, keys, subjectKeys, 98, recordBatches(98, smoke ? 500 : 10_000, batch));
+    const warmUp = await encodedBatches(serde, smoke ? 500 : 10_000, batch);
+    await appendChain(store, keys, subjectKeys, 98, warmUp, untimed);
 
-    // One chain (one partition of hub.actions). The input records are made before the clock
-    // starts: in the audit consumer they come decoded from Kafka.
-    let input = recordBatches(0, perChain, batch);
+    // One chain (one partition of hub.actions), its events encoded before the clock starts.
+    let input = await encodedBatches(serde, perChain, batch);
     settleInput();
-    let t = performance.now();
-    let cpu = process.cpuUsage();
-    const sample = await appendChain(store, keys, subjectKeys, 0, input);
-    const oneChain = rates(perChain, t, cpu);
-    input = recordBatches(chains + 2, perChain, batch);
+    const { rates: oneChain, result: sample } = await measured(serde, perChain, (clock) =>
+      appendChain(store, keys, subjectKeys, 0, input, clock),
+    );
+    input = await encodedBatches(serde, perChain, batch);
     settleInput();
-    t = performance.now();
-    cpu = process.cpuUsage();
-    await appendChain(store, keys, subjectKeys, chains + 2, input, 2);
-    const oneChainAhead = rates(perChain, t, cpu);
+    const { rates: oneChainAhead } = await measured(serde, perChain, (clock) =>
+      appendChain(store, keys, subjectKeys, chains + 2, input, clock, 2),
+    );
 
     // Several chains at once, as the consumer does with several partitions assigned.
-    const inputs = Array.from({ length: chains }, (_, i) => recordBatches(i + 1, perChainInParallel, batch));
+    const inputs: Buffer[][][] = [];
+    for (let i = 0; i < chains; i += 1) inputs.push(await encodedBatches(serde, perChainInParallel, batch));
     settleInput();
-    t = performance.now();
-    cpu = process.cpuUsage();
-    await Promise.all(inputs.map((b, i) => appendChain(store, keys, subjectKeys, i + 1, b)));
-    const allChains = rates(chains * perChainInParallel, t, cpu);
+    const { rates: allChains } = await measured(serde, chains * perChainInParallel, (clock) =>
+      Promise.all(inputs.map((b, i) => appendChain(store, keys, subjectKeys, i + 1, b, clock))),
+    );
 
     // What was written must verify, or the rate is of something broken.
     const verified = await verifyChain(store, keys);
@@ -255,11 +246,15 @@ export async function benchAudit(): Promise<BenchResult> {
       JSON.stringify([sample.seq, sample.prevHash, sample.keyId, sample.subjectKeyId, sample.eventId, '0']),
     );
     // Where a chain's time goes, re-measured each run (a separate chain, not in the figures).
-    // Its input is made and settled before the profiler starts, as for the measured chains.
-    const profiled = recordBatches(chains + 1, smoke ? 500 : 10_000, batch);
+    // Its input is decoded before the profiler starts, so that only the appends are profiled.
+    const profiled = await encodedBatches(serde, smoke ? 500 : 10_000, batch);
+    const decoded = new Map<Buffer[], ActionRecord[]>();
+    for (const values of profiled) decoded.set(values, await untimed.decode(values, chains + 1, 0));
     settleInput();
     const hotSpots = await profileHotSpots(async () => {
-      await appendChain(store, keys, subjectKeys, chains + 1, profiled);
+      await appendChain(store, keys, subjectKeys, chains + 1, profiled, {
+        decode: async (values) => decoded.get(values)!,
+      });
     });
     // Measured twice (this one and one taken before the appends, below) and the higher kept:
     // the bound is a ceiling, and a busy moment on a shared machine must not lower it.
@@ -277,7 +272,7 @@ export async function benchAudit(): Promise<BenchResult> {
         'batch (one Kafka batch)': `${batch} actions, one write + one fsync; one batch at a time per chain, as the audit consumer appends (one line below: two in flight)`,
         'one chain': `${perChain} entries, after a warm-up chain of ${smoke ? 500 : 10_000} (not measured)`,
         input:
-          'action records made before the clock starts (the consumer gets them decoded from Kafka), then a full GC so the appends do not pay for moving them out of the young generation',
+          "action events Avro-encoded by the hub serde before the clock starts (then a full GC); each batch is decoded (serde + the consumer's mapping) right before it is appended, as the consumer decodes a fetched batch, and the decoding's time is left out of the rates",
         'all partitions': `${chains} chains appended at once, ${perChainInParallel} entries each`,
         'entry size': `${entryBytes.length + 80} B stored JSON (body ${ciphertext.length} B encrypted), 1 in 4 under a per-subject key`,
         checkpoints: 'Ed25519-signed every 1000 entries',

@@ -1,11 +1,6 @@
-import {
-  createEmbeddedRegistry,
-  createSerde,
-  loadCatalog,
-  type SchemaLog,
-  type Serde,
-} from '../schemas/index.ts';
+import { loadCatalog, type Serde } from '../schemas/index.ts';
 import { salesOrderChanged, sampleEvents } from './support/events.ts';
+import { memorySerde } from './support/memory-serde.ts';
 import { type BenchResult, type Comparison, type Figure, isEntryPoint, runAsMain } from './support/report.ts';
 import { opsPerSecond, smokeRun } from './support/stats.ts';
 
@@ -18,15 +13,6 @@ import { opsPerSecond, smokeRun } from './support/stats.ts';
 /** The ingest benchmark's event: a sales order of 24 items, about 1 KB framed. */
 const INGEST_SCHEMA = 'tributary.erp.SalesOrderChanged';
 const INGEST_LINES = 24;
-
-/** A schema log in memory: the serde needs a registry, not Kafka, to be measured. */
-function memoryLog(): SchemaLog {
-  const records: Array<{ key: string; value: Buffer | null }> = [];
-  return {
-    append: async (key, value) => void records.push({ key, value }),
-    readAll: async () => [...records],
-  };
-}
 
 /** ops/s of an async operation awaited one at a time, as a producer awaits encode per event. */
 async function asyncOpsPerSecond(op: () => Promise<unknown>, ms: number): Promise<number> {
@@ -96,7 +82,7 @@ export async function benchSerde(): Promise<BenchResult> {
   const started = performance.now();
   const ms = smokeRun() ? 20 : 1000;
   const catalog = await loadCatalog();
-  const serde = createSerde({ registry: createEmbeddedRegistry({ log: memoryLog() }), catalog });
+  const serde = await memorySerde(catalog);
   const figures: Figure[] = [];
   const comparisons: Comparison[] = [];
   const totals = { avroEncode: 0, avroDecode: 0, jsonEncode: 0, jsonDecode: 0, rawEncode: 0, rawDecode: 0 };
