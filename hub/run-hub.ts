@@ -5,6 +5,7 @@ import { createHubAdmin, type HubAdmin } from '../platform/admin.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { createHubContext, startTracing } from '../platform/index.ts';
 import { applyTopology, planTopology, readActualTopics } from '../topology/apply.ts';
+import { DLQ_SUFFIX } from '../topology/dlq/index.ts';
 import { renderTopologySvg } from '../topology/graph.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
 import { type HubConfig, loadHubConfig } from './config.ts';
@@ -207,6 +208,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
       prepared,
       env: hubEnv,
       prefix: prefix ?? '',
+      deadLetterTopics: topology.topics.map((t) => t.name).filter((name) => name.endsWith(DLQ_SUFFIX)),
       logger,
       cleanups,
     });

@@ -17,6 +17,8 @@ export async function attachConsole(options: {
   prepared: PreparedSections;
   env: NodeJS.ProcessEnv;
   prefix: string;
+  /** The hub's own dead-letter topics, for the console's panel. */
+  deadLetterTopics: readonly string[];
   logger: Logger;
   cleanups: Array<{ what: string; run: () => Promise<unknown> }>;
 }): Promise<ConsoleOperations> {
@@ -45,6 +47,7 @@ export async function attachConsole(options: {
     hub,
     components: options.hosted,
     prefix,
+    deadLetterTopics: options.deadLetterTopics,
     ...(options.prepared.auditDir
       ? {
           audit: {

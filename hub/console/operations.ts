@@ -50,6 +50,11 @@ export interface ConsoleOperationsDeps {
   audit?: { dir: string; keyFile?: string; env: NodeJS.ProcessEnv };
   /** Topic names of this hub (the test prefix). */
   prefix: string;
+  /**
+   * The hub's own dead-letter topics (its topology's `*.dlq`): the panel lists these, not every
+   * `*.dlq` of a cluster other hubs share. Every one on the cluster when omitted.
+   */
+  deadLetterTopics?: readonly string[];
 }
 
 const bigintAsText = (_key: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
@@ -84,10 +89,13 @@ export function createConsoleOperations(deps: ConsoleOperationsDeps): ConsoleOpe
     });
 
   return {
-    dlqTopics: async () =>
-      plain(
-        await withAdmin(async (admin) => listDeadLetterTopics(admin, undefined, await markers().counts())),
-      ),
+    dlqTopics: async () => {
+      const own = deps.deadLetterTopics;
+      if (own && own.length === 0) return [];
+      return plain(
+        await withAdmin(async (admin) => listDeadLetterTopics(admin, own, await markers().counts())),
+      );
+    },
     async dlqRecords(topic, limit) {
       const dlq = dlqTopicName(topic);
       await requireDlq(dlq);

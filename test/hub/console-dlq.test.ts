@@ -7,7 +7,7 @@ import { silentLogger } from '../../core/logger.ts';
 import { type CrmServer, startCrmServer } from '../../demo/crm-server/server.ts';
 import { type RunningHub, runHub } from '../../hub/run-hub.ts';
 import { ACTIONS_TOPIC, createHubContext, type HubContext } from '../../platform/index.ts';
-import { readTopic } from '../platform/support.ts';
+import { createTopics, readTopic } from '../platform/support.ts';
 import { testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import { crmSection, eventually, launchChromium, shot, textOf, waitForText } from './console-browser.ts';
@@ -139,5 +139,15 @@ describe('console dead-letter browser', () => {
     expect((await none.json()).error).toBe(`no dead letter at partition 0 offset 99 of ${dlqTopic}`);
     expect(await textOf(page, '#dlq-msg')).not.toMatch(/no dead letter/);
     await page.close();
+  });
+
+  it("lists this hub's dead-letter topics, not those of other hubs on the same cluster", async () => {
+    const foreign = `${uniqueName('other-hub')}.crm.account.upsert.cmd.dlq`;
+    await createTopics(hub.kafka, [foreign]);
+    const listed = (await (await fetch(`${running!.endpoints.http}/api/dlq`)).json()) as { topic: string }[];
+    const topics = listed.map((t) => t.topic);
+    expect(topics).toContain(dlqTopic);
+    expect(topics).not.toContain(foreign);
+    expect(topics.every((t) => t.startsWith(prefix))).toBe(true);
   });
 });
