@@ -25,14 +25,23 @@ export interface SegmentAppenderOptions {
   segmentBytes: number;
   recentEventIds: number;
   logger?: Logger;
+  /** Opens a file for appending (node's `open` from fs/promises unless given: tests inject failures). */
+  openFile?: (path: string, flags: 'a') => Promise<FileHandle>;
 }
 
 /**
  * Opens a chain folder for appending: takes the writer lock, cuts a torn tail (keeping a copy),
  * refuses a damaged head, and appends each batch with one write and one fsync.
+ *
+ * A write or fsync that fails (a full disk, an I/O error) may have left part or all of the
+ * batch in the file, though the batch was not acknowledged: the file is cut back to its size
+ * before that append (and synced), so the writer's next append, which continues from the last
+ * durable entry, does not follow a torn line or repeat seqs. If even that fails, the appender
+ * refuses every further append (AUDIT_STORE_BROKEN); reopening the chain repairs its tail.
  */
 export async function openSegmentAppender(options: SegmentAppenderOptions): Promise<ChainAppender> {
   const { chainId, dir, fsync, segmentBytes } = options;
+  const openFile = options.openFile ?? open;
   await mkdir(dir, { recursive: true });
   const release = await acquireChainLock(join(dir, LOCK_FILE), chainId);
   try {
@@ -49,18 +58,36 @@ export async function openSegmentAppender(options: SegmentAppenderOptions): Prom
     const checkpoints = await loadForAppend(join(dir, CHECKPOINTS_FILE), dir, repaired, options.logger);
     const state = headState(chainId, lastEntries, checkpoints, options.recentEventIds);
     if (repaired.length > 0) state.repaired = repaired;
-    let handle: FileHandle | undefined = current ? await open(current, 'a') : undefined;
+    let handle: FileHandle | undefined = current ? await openFile(current, 'a') : undefined;
     let size = current ? (await stat(current)).size : 0;
     let cpHandle: FileHandle | undefined;
+    let cpSize = 0;
     let closed = false;
+    let broken: HubError | undefined;
 
-    const write = async (h: FileHandle, data: string | Buffer) => {
-      await h.appendFile(data);
-      if (fsync) await h.sync();
+    /** Appends `data` at `at` (the file's size) durably; on failure cuts the file back to `at`. */
+    const write = async (h: FileHandle, data: string | Buffer, at: number, file: string) => {
+      try {
+        await h.appendFile(data);
+        if (fsync) await h.sync();
+      } catch (err) {
+        try {
+          await h.truncate(at);
+          if (fsync) await h.sync();
+        } catch (undo) {
+          broken = new HubError('AUDIT_STORE_BROKEN', `a failed append to ${file} could not be undone`, {
+            cause: undo,
+            where: { file },
+            hint: 'fix the disk, then restart: opening the chain cuts its torn tail',
+          });
+        }
+        throw err;
+      }
     };
     const ensureOpen = () => {
       if (closed)
         throw new HubError('AUDIT_STORE_CLOSED', 'chain appender is closed', { where: { file: dir } });
+      if (broken) throw broken;
     };
     return {
       chainId,
@@ -73,20 +100,25 @@ export async function openSegmentAppender(options: SegmentAppenderOptions): Prom
         const bytes = data.length;
         if (!handle || (size > 0 && size + bytes > segmentBytes)) {
           await handle?.close();
-          handle = await open(join(dir, segmentName(entries[0]!.seq)), 'a');
+          current = join(dir, segmentName(entries[0]!.seq));
+          handle = await openFile(current, 'a');
           size = 0;
           if (fsync) await fsyncDir(dir);
         }
-        await write(handle, data);
+        await write(handle, data, size, current!);
         size += bytes;
       },
       async appendCheckpoint(cp: Checkpoint) {
         ensureOpen();
+        const file = join(dir, CHECKPOINTS_FILE);
         if (!cpHandle) {
-          cpHandle = await open(join(dir, CHECKPOINTS_FILE), 'a');
+          cpHandle = await openFile(file, 'a');
+          cpSize = (await cpHandle.stat()).size;
           if (fsync) await fsyncDir(dir);
         }
-        await write(cpHandle, `${JSON.stringify(cp)}\n`);
+        const line = Buffer.from(`${JSON.stringify(cp)}\n`);
+        await write(cpHandle, line, cpSize, file);
+        cpSize += line.length;
       },
       async close() {
         if (closed) return;
