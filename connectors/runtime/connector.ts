@@ -28,6 +28,27 @@ export const connectorRuntimeSchema = z.object({
     .min(0)
     .default(5)
     .describe('Retries of a transient push failure before the DLQ'),
+  restart: z
+    .object({
+      initialDelayMs: z
+        .number()
+        .int()
+        .positive()
+        .default(500)
+        .describe('Wait before a stream whose sync failed syncs again'),
+      maxDelayMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30_000)
+        .describe('Longest such wait (it doubles per failure in a row, with jitter)'),
+    })
+    .refine((r) => r.maxDelayMs >= r.initialDelayMs, {
+      message: 'restart.maxDelayMs must be at least restart.initialDelayMs',
+      path: ['maxDelayMs'],
+    })
+    .default({ initialDelayMs: 500, maxDelayMs: 30_000 })
+    .describe('Backoff of a source stream whose sync failed (it restarts by itself)'),
 });
 
 export type ConnectorRuntimeConfig = z.infer<typeof connectorRuntimeSchema>;
@@ -109,6 +130,7 @@ export function assembleConnector(
         actions,
         logger,
         pollIntervalMs: config.pollIntervalMs,
+        restart: config.restart,
       })
     : undefined;
   const sink =

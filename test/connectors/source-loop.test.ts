@@ -81,7 +81,8 @@ it('commits no offset for a batch Kafka refused, and re-reads changes with the s
   );
 });
 
-it('restarts a failing stream by itself with backoff and catches up once the system answers', async () => {
+/** A CRM source-only connector whose HTTP client does not retry (the stream fails at once). */
+async function failFastConnector(overrides: Record<string, unknown> = {}): Promise<RunningConnector> {
   const tk = testKafka();
   hub ??= await createHubContext({ env: tk.env, schemaLogTopic: uniqueName('_tributary.schemas') });
   const prefix = `${uniqueName('heal')}.`;
@@ -111,16 +112,23 @@ it('restarts a failing stream by itself with backoff and catches up once the sys
     offsetsTopic,
     sink: false,
     pollIntervalMs: 100,
+    ...overrides,
   });
+  return crmConnector.create(config, { logger: silentLogger(), hub }) as RunningConnector;
+}
+
+const accountStream = (connector: RunningConnector) =>
+  (
+    connector.status().source as {
+      streams: { account: { failures: number; lastError: string | null; published: number } };
+    }
+  ).streams.account;
+
+it('restarts a failing stream by itself with backoff and catches up once the system answers', async () => {
   crm.faults.inject({ kind: 'status', status: 503 }, 1_000, (req) => String(req.url).includes('/query'));
-  const connector = crmConnector.create(config, { logger: silentLogger(), hub }) as RunningConnector;
+  const connector = await failFastConnector();
   await connector.start();
-  const stream = () =>
-    (
-      connector.status().source as {
-        streams: { account: { failures: number; lastError: string | null; published: number } };
-      }
-    ).streams.account;
+  const stream = () => accountStream(connector);
   while (stream().failures < 2) await new Promise((r) => setTimeout(r, 50));
   expect(stream().lastError).toMatch(/HTTP_UNAVAILABLE/);
   crm.faults.clear();
@@ -130,4 +138,20 @@ it('restarts a failing stream by itself with backoff and catches up once the sys
   expect(stream().published).toBe(total);
   expect(stream().lastError).toBeNull();
   await connector.close();
+});
+
+it('waits as long as its restart setting says before syncing a failed stream again', async () => {
+  crm.faults.inject({ kind: 'status', status: 503 }, 1_000, (req) => String(req.url).includes('/query'));
+  // At least 30 s before the next try (half the step is fixed): none within the 3 s below, where
+  // the default (0.5 s doubling) would have tried about three more times.
+  const connector = await failFastConnector({ restart: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+  try {
+    await connector.start();
+    while (accountStream(connector).failures < 1) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(accountStream(connector).failures).toBe(1);
+  } finally {
+    crm.faults.clear();
+    await connector.close();
+  }
 });
