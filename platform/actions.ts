@@ -123,7 +123,7 @@ export function emitInOrder(
     }
   };
   return (input) => {
-    const once = input;
+    const once = input.eventId ? input : { ...input, eventId: randomUUID() };
     tail = tail.then(() => send(once));
     return tail;
   };
