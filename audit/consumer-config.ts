@@ -43,6 +43,15 @@ export const auditConsumerConfigSchema = z.object({
     .positive()
     .default(4)
     .describe('Chains written in parallel'),
+  threads: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe(
+      'Worker threads, each a member of the audit group writing the chains of its partitions: more cores for the audit when hub.actions has more partitions than one thread keeps up with',
+    ),
   anchorTopic: z
     .string()
     .default(ANCHOR_TOPIC)

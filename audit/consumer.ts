@@ -64,6 +64,8 @@ export interface AuditConsumer extends Component {
     chains: Record<string, { seq: number; offset: string | null }>;
     /** Set once a chain could not be written (wrong key, damaged chain): the consumer stopped. */
     error: string | null;
+    /** With `threads` > 1: the chains each thread writes and how many entries it recorded. */
+    threads?: { chains: string[]; recorded: number }[];
   };
   /** Resolves with the error that stopped the consumer (never, while it runs fine). */
   failed(): Promise<HubError>;
@@ -188,7 +190,10 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
       }
       const seeks = new Map<string, string>();
       for (const partition of mine) {
-        const stored = (await writerFor(partition)).head().lastSource;
+        const head = (await writerFor(partition)).head();
+        // The chain shows in status() from its assignment on, not only from its next record.
+        heads.set(partition, { seq: head.seq, offset: head.lastSource?.offset ?? null });
+        const stored = head.lastSource;
         if (!stored || stored.topic !== config.topic || stored.partition !== partition) continue;
         seeks.set(`${config.topic}:${partition}`, String(BigInt(stored.offset) + 1n));
       }

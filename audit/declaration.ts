@@ -2,6 +2,7 @@ import { declareComponent } from '../platform/declaration.ts';
 import { ACTIONS_TOPIC } from '../platform/index.ts';
 import { ANCHOR_TOPIC } from './anchors.ts';
 import { auditConsumerConfigSchema, createAuditConsumer } from './consumer.ts';
+import { createThreadedAuditConsumer } from './consumer-threads.ts';
 
 /**
  * The audit consumer's declaration. It owns the checkpoint anchor topic; `hub.actions` belongs
@@ -30,6 +31,9 @@ export const auditDeclaration = declareComponent({
   consumes: [ACTIONS_TOPIC],
   create(config, deps) {
     const hub = deps.hub;
+    if (config.threads > 1) {
+      return createThreadedAuditConsumer(config, { settings: hub.settings, logger: deps.logger });
+    }
     return createAuditConsumer(config, {
       kafka: hub.kafka,
       serde: hub.serde,

@@ -19,8 +19,21 @@ export interface HubContext {
   serde: Serde;
   producer: EventProducer;
   logger: Logger;
+  /**
+   * What this context was built from, as plain data: another thread (a component's worker)
+   * builds its own context with these and reaches the same cluster and schema ids.
+   */
+  settings: HubSettings;
   /** Closes the producer and the schema log (not consumers the caller created). Idempotent. */
   close(): Promise<void>;
+}
+
+/** The plain-data part of HubContextOptions (no logger), as a context resolved it. */
+export interface HubSettings {
+  env: Record<string, string | undefined>;
+  kafkaSettings: KafkaSettings;
+  schemaDir?: string;
+  schemaLogTopic?: string;
 }
 
 export interface HubContextOptions {
@@ -43,7 +56,8 @@ export interface HubContextOptions {
 export async function createHubContext(options: HubContextOptions = {}): Promise<HubContext> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger();
-  const kafka = createKafka(options.kafkaSettings ?? kafkaSettingsFromEnv(env), logger);
+  const kafkaSettings = options.kafkaSettings ?? kafkaSettingsFromEnv(env);
+  const kafka = createKafka(kafkaSettings, logger);
   const catalog = await loadCatalog(options.schemaDir);
   // Lazy: it touches Kafka only if the embedded registry is the one chosen.
   const schemaLog = createKafkaSchemaLog({
@@ -62,6 +76,12 @@ export async function createHubContext(options: HubContextOptions = {}): Promise
     serde,
     producer,
     logger,
+    settings: {
+      env: { ...env },
+      kafkaSettings,
+      ...(options.schemaDir ? { schemaDir: options.schemaDir } : {}),
+      ...(options.schemaLogTopic ? { schemaLogTopic: options.schemaLogTopic } : {}),
+    },
     close() {
       closed ??= Promise.all([producer.close(), schemaLog.close()]).then(() => undefined);
       return closed;

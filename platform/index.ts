@@ -34,7 +34,12 @@ export {
 } from './dead-letter.ts';
 export { type EnsureTopicOptions, ensureTopic, waitForTopicLeaders } from './ensure-topic.ts';
 export { createOffsetAdmin, type GroupState, type OffsetAdmin, type OffsetBounds } from './group-offsets.ts';
-export { createHubContext, type HubContext, type HubContextOptions } from './hub-context.ts';
+export {
+  createHubContext,
+  type HubContext,
+  type HubContextOptions,
+  type HubSettings,
+} from './hub-context.ts';
 export { hubDeclaration } from './hub-declaration.ts';
 export { createMemoryIdempotencyStore, type IdempotencyStore } from './idempotency.ts';
 export {

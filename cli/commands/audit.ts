@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ANCHOR_TOPIC, readAnchors } from '../../audit/anchors.ts';
 import { type AuditConsumer, type AuditConsumerConfig, createAuditConsumer } from '../../audit/consumer.ts';
+import { createThreadedAuditConsumer } from '../../audit/consumer-threads.ts';
 import { auditDeclaration } from '../../audit/declaration.ts';
 import {
   type AuditKeyRing,
@@ -87,45 +88,59 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
       '--metrics-port <port>',
       'health/readiness/metrics port (TRIBUTARY_METRICS_PORT; default 0, a free one)',
     )
-    .action(async (opts: DirOpts & { topic: string; group: string; metricsPort?: string }) => {
-      const keys = await keysOf(opts);
-      assertCanWrite(keys); // refused before anything touches Kafka
-      const dir = dirOf(opts);
-      let consumer: AuditConsumer | undefined;
-      // The declared audit component, over the keys this command loaded (key file default included).
-      const declaration = {
-        ...auditDeclaration,
-        create: (config: AuditConsumerConfig, deps: ComponentDeps) => {
-          consumer = createAuditConsumer(config, {
-            kafka: deps.hub.kafka,
-            serde: deps.hub.serde,
-            producer: deps.hub.producer,
-            ...(deps.logger ? { logger: deps.logger } : {}),
-            keys,
-          });
-          return consumer;
-        },
-      } as unknown as ComponentDeclaration;
-      await serveStandalone({
-        name: 'audit',
-        env,
-        declarations: [declaration],
-        sections: { audit: { dir, topic: opts.topic, groupId: opts.group } },
-        http: standaloneHttp(env, opts.metricsPort),
-        say: (line) => writeErr(`tributary: ${line}\n`),
-        onReady: () => {
-          if (keys.development) writeErr('audit: WARNING: running with a DEVELOPMENT key file\n');
-          writeErr(`audit: recording ${opts.topic} into ${dir} (Ctrl-C to stop)\n`);
-        },
-        // Stops on a signal, or with the error that stopped the consumer.
-        until: () =>
-          Promise.race([
-            (options.stopSignal ?? untilSignal)().then(() => 'stop'),
-            (consumer as AuditConsumer).failed(),
-          ]),
-      });
-      writeErr(`audit: stopped after recording ${consumer?.status().recorded ?? 0} actions\n`);
-    });
+    .option('--threads <n>', 'worker threads, each writing the chains of its share of the partitions', '1')
+    .action(
+      async (opts: DirOpts & { topic: string; group: string; metricsPort?: string; threads: string }) => {
+        const threads = Number(opts.threads);
+        if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+          throw new UsageError(`--threads must be a whole number from 1 to 64, not "${opts.threads}"`);
+        const keys = await keysOf(opts);
+        assertCanWrite(keys); // refused before anything touches Kafka
+        const dir = dirOf(opts);
+        let consumer: AuditConsumer | undefined;
+        // The declared audit component, over the keys this command loaded (key file default included).
+        const declaration = {
+          ...auditDeclaration,
+          create: (config: AuditConsumerConfig, deps: ComponentDeps) => {
+            // Each thread loads the same keys from the same source (the file, else the environment).
+            const keyFile = keyFileOf(opts);
+            consumer =
+              threads > 1
+                ? createThreadedAuditConsumer(
+                    { ...config, threads, ...(keyFile ? { keyFile: resolve(keyFile) } : {}) },
+                    { settings: deps.hub.settings, ...(deps.logger ? { logger: deps.logger } : {}) },
+                  )
+                : createAuditConsumer(config, {
+                    kafka: deps.hub.kafka,
+                    serde: deps.hub.serde,
+                    producer: deps.hub.producer,
+                    ...(deps.logger ? { logger: deps.logger } : {}),
+                    keys,
+                  });
+            return consumer;
+          },
+        } as unknown as ComponentDeclaration;
+        await serveStandalone({
+          name: 'audit',
+          env,
+          declarations: [declaration],
+          sections: { audit: { dir, topic: opts.topic, groupId: opts.group } },
+          http: standaloneHttp(env, opts.metricsPort),
+          say: (line) => writeErr(`tributary: ${line}\n`),
+          onReady: () => {
+            if (keys.development) writeErr('audit: WARNING: running with a DEVELOPMENT key file\n');
+            writeErr(`audit: recording ${opts.topic} into ${dir} (Ctrl-C to stop)\n`);
+          },
+          // Stops on a signal, or with the error that stopped the consumer.
+          until: () =>
+            Promise.race([
+              (options.stopSignal ?? untilSignal)().then(() => 'stop'),
+              (consumer as AuditConsumer).failed(),
+            ]),
+        });
+        writeErr(`audit: stopped after recording ${consumer?.status().recorded ?? 0} actions\n`);
+      },
+    );
 
   withDir(group.command('verify'))
     .description('Check hashes, sequence, signatures and checkpoints; exit 1 naming the first bad entry')

@@ -128,6 +128,9 @@ describe('standalone runners as child processes', () => {
           `${prefix}${ACTIONS_TOPIC}`,
           '--group',
           uniqueName('solo-audit'),
+          // Two worker threads, each a member of the audit's group (audit/consumer-threads.ts).
+          '--threads',
+          '2',
         ],
         components: ['audit'],
       },
@@ -176,6 +179,8 @@ describe('standalone runners as child processes', () => {
       expect(component(name).lag).toBeTypeOf('number');
     expect(Object.keys(component('connector.crm').breakers).length).toBeGreaterThan(0);
     expect(component('processor.image').deadLettered).toBe(0);
+    // The audit runs on its two threads.
+    expect((JSON.parse(component('audit').statusJson) as { threads: unknown[] }).threads).toHaveLength(2);
     // The bridge reports where it listens as bound (--port 0), not the configured port.
     const bridgeStatus = JSON.parse(component('mcp-bridge').statusJson) as { url: string; listening: string };
     expect(bridgeStatus.listening).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
