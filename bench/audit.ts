@@ -1,25 +1,23 @@
-import { createCipheriv, createHash, createSecretKey, hash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   type ActionRecord,
-  type AuditEntry,
-  type AuditKeyRing,
-  type AuditStore,
-  chainIdForPartition,
   createSegmentStore,
   generateAuditKeyFile,
-  openChainWriter,
   openSubjectKeyFile,
   parseAuditKeys,
-  type SubjectKeyStore,
   verifyChain,
 } from '../audit/index.ts';
-import type { Serde } from '../schemas/index.ts';
-import { type BatchInput, encodedBatches, InputClock } from './support/audit-input.ts';
+import {
+  appendChain,
+  cpuBound,
+  cpuBoundAsBefore,
+  measured,
+  onThreads,
+  settleInput,
+} from './support/audit-chains.ts';
+import { encodedBatches, InputClock } from './support/audit-input.ts';
 import { memorySerde } from './support/memory-serde.ts';
 import { profileHotSpots } from './support/profile.ts';
 import { type BenchResult, isEntryPoint, runAsMain } from './support/report.ts';
@@ -32,149 +30,13 @@ import { smokeRun } from './support/stats.ts';
  * SHA-256 over the same bytes in a loop, nothing else.
  */
 
-async function appendChain(
-  store: AuditStore,
-  keys: AuditKeyRing,
-  subjectKeys: SubjectKeyStore,
-  partition: number,
-  batches: Buffer[][],
-  input: BatchInput,
-  inFlight: 1 | 2 = 1,
-): Promise<AuditEntry | undefined> {
-  const writer = await openChainWriter(store, chainIdForPartition(partition), {
-    keys,
-    subjectKeys,
-    checkpointEvery: 1000,
-    checkpointIntervalMs: 60_000,
-  });
-  let last: AuditEntry | undefined;
-  // One batch at a time, as the audit consumer appends (it commits a Kafka batch's offsets once
-  // its append resolved). With two in flight, the writer prepares the next batch while the
-  // previous one's write + fsync runs (each resolves after its own fsync).
-  let previous: Promise<AuditEntry[]> | undefined;
-  try {
-    let offset = 0;
-    for (const values of batches) {
-      // Decoded as the consumer decodes a fetched batch: just before it is appended.
-      const records = await input.decode(values, partition, offset);
-      offset += values.length;
-      if (inFlight === 1) {
-        last = (await writer.append(records)).at(-1) ?? last;
-        continue;
-      }
-      const next = writer.append(records);
-      next.catch(() => {}); // awaited below; a failure surfaces there
-      if (previous) last = (await previous).at(-1) ?? last;
-      previous = next;
-    }
-    if (previous) last = (await previous).at(-1) ?? last;
-  } finally {
-    await writer.close();
-  }
-  return last;
-}
-
-/**
- * A full garbage collection, run after a phase's input is encoded and before its clock starts:
- * the encoding's garbage is collected then, not by the appends' collections.
- */
-function settleInput(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
-
-/** A rate by the wall clock and by this process's CPU time (insensitive to a shared machine). */
-interface Rates {
-  wall: number;
-  cpu: number;
-}
-
-/**
- * Runs `appends` (which decode their input through the clock given) and returns their rates:
- * the time the decoding took, on the wall clock and in CPU, is left out.
- */
-async function measured<T>(
-  serde: Serde,
-  count: number,
-  appends: (input: InputClock) => Promise<T>,
-): Promise<{ rates: Rates; result: T }> {
-  const input = new InputClock(serde);
-  const start = performance.now();
-  const cpu = process.cpuUsage();
-  const result = await appends(input);
-  const used = process.cpuUsage(cpu);
-  return {
-    result,
-    rates: {
-      wall: (count * 1000) / (performance.now() - start - input.wallMs),
-      cpu: (count * 1e6) / Math.max(1, used.user + used.system - input.cpuUs),
-    },
-  };
-}
-
-function rates(count: number, wallStart: number, cpuStart: NodeJS.CpuUsage): Rates {
-  const used = process.cpuUsage(cpuStart);
-  return {
-    wall: (count * 1000) / (performance.now() - wallStart),
-    cpu: (count * 1e6) / Math.max(1, used.user + used.system),
-  };
-}
-
-/**
- * The bound: per entry, encrypt the body's bytes (AES-256-GCM, fresh random nonce, the AAD's
- * size) and SHA-256 the stored entry's bytes, in a loop on one thread. No JSON, no I/O. It uses
- * the cheapest form of each call the audit may use: the key as a KeyObject made once (a Buffer
- * key costs Node 24 two thrown and caught exceptions per createCipheriv), the nonces cut from one
- * randomBytes call per 200, and the one-shot hash().
- */
-function cpuBound(plaintext: Buffer, aad: Buffer, entryBytes: Buffer, ms: number): Rates {
-  const key = createSecretKey(randomBytes(32));
-  const round = () => {
-    const nonces = randomBytes(12 * 200);
-    for (let i = 0; i < 200; i += 1) {
-      const cipher = createCipheriv('aes-256-gcm', key, nonces.subarray(i * 12, i * 12 + 12));
-      cipher.setAAD(aad);
-      cipher.update(plaintext);
-      cipher.final();
-      cipher.getAuthTag();
-      hash('sha256', entryBytes, 'hex');
-    }
-  };
-  for (let i = 0; i < 10; i += 1) round();
-  return loopRate(round, ms);
-}
-
-/**
- * The bound as measured before the audit turned its keys into KeyObjects (a Buffer key and a
- * randomBytes call per entry, a Hash object per digest): kept to compare with earlier records.
- */
-function cpuBoundAsBefore(plaintext: Buffer, aad: Buffer, entryBytes: Buffer, ms: number): Rates {
-  const key = randomBytes(32);
-  const round = () => {
-    for (let i = 0; i < 200; i += 1) {
-      const cipher = createCipheriv('aes-256-gcm', key, randomBytes(12));
-      cipher.setAAD(aad);
-      cipher.update(plaintext);
-      cipher.final();
-      cipher.getAuthTag();
-      createHash('sha256').update(entryBytes).digest('hex');
-    }
-  };
-  for (let i = 0; i < 10; i += 1) round();
-  return loopRate(round, ms);
-}
-
-/** Runs `round` (200 entries) for `ms` and returns the rate. */
-function loopRate(round: () => void, ms: number): Rates {
-  let count = 0;
-  const start = performance.now();
-  const cpu = process.cpuUsage();
-  while (performance.now() - start < ms) {
-    round();
-    count += 200;
-  }
-  return rates(count, start, cpu);
-}
+/** The bound's bytes, for a thread that appends (it does not run the bound). */
+const noBound = {
+  plaintext: new Uint8Array(0),
+  aad: new Uint8Array(0),
+  entryBytes: new Uint8Array(0),
+  ms: 0,
+};
 
 /** Runs the audit benchmark in a temp folder (deleted after). */
 export async function benchAudit(): Promise<BenchResult> {
@@ -186,7 +48,8 @@ export async function benchAudit(): Promise<BenchResult> {
   const batch = 500;
   const dir = await mkdtemp(join(tmpdir(), 'tributary-bench-audit-'));
   try {
-    const keys = parseAuditKeys(JSON.stringify(generateAuditKeyFile({ development: true })), 'bench');
+    const keysJson = JSON.stringify(generateAuditKeyFile({ development: true }));
+    const keys = parseAuditKeys(keysJson, 'bench');
     const subjectKeys = await openSubjectKeyFile(join(dir, 'subject-keys.json'), keys);
     const store = createSegmentStore({ dir: join(dir, 'store'), fsync: true });
 
@@ -233,6 +96,23 @@ export async function benchAudit(): Promise<BenchResult> {
       Promise.all(inputs.map((b, i) => appendChain(store, keys, subjectKeys, i + 1, b, clock))),
     );
 
+    // All partitions on worker threads, one per core, as the audit runs with `threads`
+    // (audit/consumer-threads.ts): each thread appends its share of the chains.
+    const threads = Math.min(chains, availableParallelism());
+    const job = { dir, keysJson, perChain: perChainInParallel, batch, bound: noBound };
+    const share = (t: number) =>
+      Array.from({ length: chains }, (_, i) => 11 + i).filter((_, i) => i % threads === t);
+    const appended = await onThreads(
+      Array.from({ length: threads }, (_, t) => ({ ...job, mode: 'append' as const, partitions: share(t) })),
+    );
+    const onThreadsEntries = chains * perChainInParallel;
+    const allOnThreads = {
+      wall: (onThreadsEntries * 1000) / Math.max(...appended.results.map((r) => r.wallMs)),
+      cpu:
+        (onThreadsEntries * 1e6) /
+        Math.max(1, appended.cpuUs - appended.results.reduce((n, r) => n + r.decodeCpuUs, 0)),
+    };
+
     // What was written must verify, or the rate is of something broken.
     const verified = await verifyChain(store, keys);
     if (!verified.ok) throw new Error(`audit chain does not verify: ${verified.problem.message}`);
@@ -264,6 +144,18 @@ export async function benchAudit(): Promise<BenchResult> {
       wall: Math.max(boundBefore.wall, boundAfter.wall),
       cpu: Math.max(boundBefore.cpu, boundAfter.cpu),
     };
+    // The bound's loop on as many threads at once: what the cores allow together.
+    const boundBytes = { plaintext: ciphertext, aad, entryBytes, ms: boundMs };
+    const boundOnThreads = (
+      await onThreads(
+        Array.from({ length: threads }, () => ({
+          ...job,
+          mode: 'bound' as const,
+          partitions: [],
+          bound: boundBytes,
+        })),
+      )
+    ).results.reduce((n, r) => n + r.boundRate, 0);
     return {
       name: 'audit',
       title: 'Audit: chain appends with fsync per batch against the CPU bound',
@@ -273,11 +165,11 @@ export async function benchAudit(): Promise<BenchResult> {
         'one chain': `${perChain} entries, after a warm-up chain of ${smoke ? 500 : 10_000} (not measured)`,
         input:
           "action events Avro-encoded by the hub serde before the clock starts (then a full GC); each batch is decoded (serde + the consumer's mapping) right before it is appended, as the consumer decodes a fetched batch, and the decoding's time is left out of the rates",
-        'all partitions': `${chains} chains appended at once, ${perChainInParallel} entries each`,
+        'all partitions': `${chains} chains appended at once, ${perChainInParallel} entries each: on this thread, and on ${threads} worker threads (one per core, ${chains / threads} chains each, as the audit with threads: ${threads}; started together, the slowest thread's time counts)`,
         'entry size': `${entryBytes.length + 80} B stored JSON (body ${ciphertext.length} B encrypted), 1 in 4 under a per-subject key`,
         checkpoints: 'Ed25519-signed every 1000 entries',
         'CPU bound':
-          'AES-256-GCM (random nonce) of the body bytes + SHA-256 of the entry bytes, in a loop, same thread; KeyObject made once, nonces from one randomBytes call per 200, one-shot hash()',
+          'AES-256-GCM (random nonce) of the body bytes + SHA-256 of the entry bytes, in a loop, same thread; KeyObject made once, nonces from one randomBytes call per 200, one-shot hash(); and the same loop on each worker thread at once (summed)',
       },
       figures: [
         { label: 'one chain', value: oneChain.wall, unit: 'entries/s' },
@@ -287,9 +179,20 @@ export async function benchAudit(): Promise<BenchResult> {
           unit: 'entries/s',
         },
         { label: `all ${chains} partitions together`, value: allChains.wall, unit: 'entries/s' },
+        {
+          label: `all ${chains} partitions on ${threads} threads`,
+          value: allOnThreads.wall,
+          unit: 'entries/s',
+        },
         { label: 'CPU bound (hash + encrypt only)', value: bound.wall, unit: 'entries/s' },
+        { label: `CPU bound on ${threads} threads at once`, value: boundOnThreads, unit: 'entries/s' },
         { label: 'one chain, per CPU second of this process', value: oneChain.cpu, unit: 'entries/s' },
         { label: `all ${chains} partitions, per CPU second`, value: allChains.cpu, unit: 'entries/s' },
+        {
+          label: `all ${chains} partitions on ${threads} threads, per CPU second`,
+          value: allOnThreads.cpu,
+          unit: 'entries/s',
+        },
         { label: 'CPU bound, per CPU second', value: bound.cpu, unit: 'entries/s' },
         {
           label: 'CPU bound as measured before (Buffer key, a randomBytes call per nonce)',
@@ -306,6 +209,20 @@ export async function benchAudit(): Promise<BenchResult> {
           target: 0.5,
           headline: true,
         },
+        // The audit on a thread per core, against one thread's bound (the bound as the issue has
+        // it) and against the bound's loop on as many threads (what those cores allow).
+        {
+          label: `all ${chains} partitions on ${threads} threads / CPU bound`,
+          ratio: allOnThreads.wall / bound.wall,
+          target: 0.5,
+          headline: true,
+        },
+        {
+          label: `all ${chains} partitions on ${threads} threads / CPU bound on ${threads} threads`,
+          ratio: allOnThreads.wall / boundOnThreads,
+          target: 0.5,
+          headline: true,
+        },
         // By CPU time: what the code costs, whatever else the machine was doing meanwhile.
         { label: 'one chain / CPU bound, by CPU time', ratio: oneChain.cpu / bound.cpu, headline: true },
         { label: `all ${chains} partitions / CPU bound, by CPU time`, ratio: allChains.cpu / bound.cpu },
@@ -319,7 +236,7 @@ export async function benchAudit(): Promise<BenchResult> {
       notes: [
         `one chain: this process was on the CPU ${Math.round((oneChain.wall / oneChain.cpu) * 100)} % of the wall time, ${Math.round((allChains.wall / allChains.cpu) * 100)} % with ${chains} chains; the rest is waiting for write + fsync (and, on a shared machine, for a core)`,
         `CPU profile of one chain's appends (self time, top ${hotSpots.length}): ${hotSpots.map((h) => `${h.fn} ${Math.round(h.share * 100)} %`).join('; ')}`,
-        'the audit runs on one Node thread (fsync goes to the libuv pool), so the one-thread CPU bound is the ceiling for several chains as well',
+        `one audit thread runs its chains on one Node thread (fsync goes to the libuv pool), so one thread's CPU bound is the ceiling for its chains; ${threads} threads share ${availableParallelism()} cores with the libuv pool and garbage collection`,
       ],
       seconds: (performance.now() - started) / 1000,
     };
