@@ -164,7 +164,7 @@ export async function benchAudit(): Promise<BenchResult> {
         'batch (one Kafka batch)': `${batch} actions, one write + one fsync; one batch at a time per chain, as the audit consumer appends (one line below: two in flight)`,
         'one chain': `${perChain} entries, after a warm-up chain of ${smoke ? 500 : 10_000} (not measured)`,
         input:
-          "action events Avro-encoded by the hub serde before the clock starts (then a full GC); each batch is decoded (serde + the consumer's mapping) right before it is appended, as the consumer decodes a fetched batch, and the decoding's time is left out of the rates",
+          "action events Avro-encoded by the hub serde before the clock starts (then a full GC); each batch is decoded (serde + the consumer's mapping) right before it is appended, as the consumer decodes a fetched batch; the decoding's own time is left out of the rates, the garbage collection of its objects is not (it lands in the appends, as in the consumer)",
         'all partitions': `${chains} chains appended at once, ${perChainInParallel} entries each: on this thread, and on ${threads} worker threads (one per core, ${chains / threads} chains each, as the audit with threads: ${threads}; started together, the slowest thread's time counts)`,
         'entry size': `${entryBytes.length + 80} B stored JSON (body ${ciphertext.length} B encrypted), 1 in 4 under a per-subject key`,
         checkpoints: 'Ed25519-signed every 1000 entries',
