@@ -3,7 +3,6 @@ import { type ErrorLocation, toHubError } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import { createHubContext, type HubSettings } from '../platform/index.ts';
 import { type AuditConsumerConfig, createAuditConsumer } from './consumer.ts';
-import { loadAuditKeys } from './keys.ts';
 
 /**
  * One audit thread (see consumer-threads.ts): its own hub context (Kafka client, serde,
@@ -56,27 +55,13 @@ const hub = await createHubContext({
   kafkaSettings: { ...data.settings.kafkaSettings, producerThread: false },
   logger,
 });
-let consumer: ReturnType<typeof createAuditConsumer>;
-try {
-  // From the hub's environment (which a caller may have given instead of process.env).
-  const keys = await loadAuditKeys({
-    ...(data.config.keyFile ? { keyFile: data.config.keyFile } : {}),
-    env: data.settings.env,
-  });
-  consumer = createAuditConsumer(data.config, {
-    kafka: hub.kafka,
-    serde: hub.serde,
-    producer: hub.producer,
-    logger,
-    keys,
-  });
-} catch (err) {
-  port.postMessage({ type: 'failed', error: serialize(err) } satisfies AuditThreadMessage);
-  await hub.close().catch(() => {});
-  port.postMessage({ type: 'closed' } satisfies AuditThreadMessage);
-  port.close();
-  process.exit(0);
-}
+// Its keys come with start(), from the key file or this thread's environment (the hub's).
+const consumer = createAuditConsumer(data.config, {
+  kafka: hub.kafka,
+  serde: hub.serde,
+  producer: hub.producer,
+  logger,
+});
 const timer = setInterval(() => post({ type: 'status', status: consumer.status() }), data.statusEveryMs);
 
 let closing: Promise<void> | undefined;

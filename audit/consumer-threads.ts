@@ -72,7 +72,11 @@ export function createThreadedAuditConsumer(
       logLevel: logger.level,
       statusEveryMs: 250,
     };
-    const worker = new Worker(new URL('./consumer-thread.ts', import.meta.url), { workerData: data });
+    // The thread's process.env is the hub's environment (which a caller may have given instead).
+    const env = Object.fromEntries(
+      Object.entries(deps.settings.env).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    const worker = new Worker(new URL('./consumer-thread.ts', import.meta.url), { workerData: data, env });
     const thread = { worker } as Thread;
     let exited = false;
     // A thread that said why it failed or stopped exits after that: its exit is no news.

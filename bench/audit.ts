@@ -30,14 +30,6 @@ import { smokeRun } from './support/stats.ts';
  * SHA-256 over the same bytes in a loop, nothing else.
  */
 
-/** The bound's bytes, for a thread that appends (it does not run the bound). */
-const noBound = {
-  plaintext: new Uint8Array(0),
-  aad: new Uint8Array(0),
-  entryBytes: new Uint8Array(0),
-  ms: 0,
-};
-
 /** Runs the audit benchmark in a temp folder (deleted after). */
 export async function benchAudit(): Promise<BenchResult> {
   const started = performance.now();
@@ -99,7 +91,7 @@ export async function benchAudit(): Promise<BenchResult> {
     // All partitions on worker threads, one per core, as the audit runs with `threads`
     // (audit/consumer-threads.ts): each thread appends its share of the chains.
     const threads = Math.min(chains, availableParallelism());
-    const job = { dir, keysJson, perChain: perChainInParallel, batch, bound: noBound };
+    const job = { dir, keysJson, perChain: perChainInParallel, batch };
     const share = (t: number) =>
       Array.from({ length: chains }, (_, i) => 11 + i).filter((_, i) => i % threads === t);
     const appended = await onThreads(

@@ -21,7 +21,8 @@ export interface AuditThreadJob {
   partitions: number[];
   perChain: number;
   batch: number;
-  bound: { plaintext: Uint8Array; aad: Uint8Array; entryBytes: Uint8Array; ms: number };
+  /** The bytes and time of the bound's loop (mode `bound`). */
+  bound?: { plaintext: Uint8Array; aad: Uint8Array; entryBytes: Uint8Array; ms: number };
 }
 
 export interface AuditThreadResult {
@@ -73,7 +74,7 @@ const run =
   job.mode === 'append'
     ? await prepareAppends()
     : async (): Promise<AuditThreadResult> => {
-        const b = job.bound;
+        const b = job.bound!;
         const rate = cpuBound(Buffer.from(b.plaintext), Buffer.from(b.aad), Buffer.from(b.entryBytes), b.ms);
         return { entries: 0, wallMs: b.ms, decodeCpuUs: 0, boundRate: rate.wall };
       };

@@ -2,9 +2,12 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ANCHOR_TOPIC, readAnchors } from '../../audit/anchors.ts';
-import { type AuditConsumer, type AuditConsumerConfig, createAuditConsumer } from '../../audit/consumer.ts';
-import { createThreadedAuditConsumer } from '../../audit/consumer-threads.ts';
-import { auditDeclaration } from '../../audit/declaration.ts';
+import type { AuditConsumer } from '../../audit/consumer.ts';
+import {
+  type AuditConsumerSection,
+  auditDeclaration,
+  createAuditComponent,
+} from '../../audit/declaration.ts';
 import {
   type AuditKeyRing,
   assertCanWrite,
@@ -98,33 +101,29 @@ export function registerAuditCommands(program: Command, options: AuditCommandOpt
         assertCanWrite(keys); // refused before anything touches Kafka
         const dir = dirOf(opts);
         let consumer: AuditConsumer | undefined;
-        // The declared audit component, over the keys this command loaded (key file default included).
+        // The declared audit component, over the keys this command loaded (key file default
+        // included); threads load them from that same file, or else from the environment.
         const declaration = {
           ...auditDeclaration,
-          create: (config: AuditConsumerConfig, deps: ComponentDeps) => {
-            // Each thread loads the same keys from the same source (the file, else the environment).
-            const keyFile = keyFileOf(opts);
-            consumer =
-              threads > 1
-                ? createThreadedAuditConsumer(
-                    { ...config, threads, ...(keyFile ? { keyFile: resolve(keyFile) } : {}) },
-                    { settings: deps.hub.settings, ...(deps.logger ? { logger: deps.logger } : {}) },
-                  )
-                : createAuditConsumer(config, {
-                    kafka: deps.hub.kafka,
-                    serde: deps.hub.serde,
-                    producer: deps.hub.producer,
-                    ...(deps.logger ? { logger: deps.logger } : {}),
-                    keys,
-                  });
+          create: (config: AuditConsumerSection, deps: ComponentDeps) => {
+            consumer = createAuditComponent(config, deps, keys);
             return consumer;
           },
         } as unknown as ComponentDeclaration;
+        const keyFile = keyFileOf(opts);
         await serveStandalone({
           name: 'audit',
           env,
           declarations: [declaration],
-          sections: { audit: { dir, topic: opts.topic, groupId: opts.group } },
+          sections: {
+            audit: {
+              dir,
+              topic: opts.topic,
+              groupId: opts.group,
+              threads,
+              ...(keyFile ? { keyFile: resolve(keyFile) } : {}),
+            },
+          },
           http: standaloneHttp(env, opts.metricsPort),
           say: (line) => writeErr(`tributary: ${line}\n`),
           onReady: () => {

@@ -9,7 +9,7 @@ import {
 } from '../../platform/index.ts';
 import type { HttpClient } from './http-client.ts';
 import { createSinkLoop, type SinkCommand, type SinkLoop } from './sink-loop.ts';
-import { createSourceLoop, type SourceLoop } from './source-loop.ts';
+import { createSourceLoop, SOURCE_RESTART, type SourceLoop } from './source-loop.ts';
 import { createSourceOffsetStore, SOURCE_OFFSETS_TOPIC, type SourceOffsetStore } from './source-offsets.ts';
 import type { SourceStream } from './source-types.ts';
 
@@ -34,20 +34,20 @@ export const connectorRuntimeSchema = z.object({
         .number()
         .int()
         .positive()
-        .default(500)
+        .default(SOURCE_RESTART.initialDelayMs)
         .describe('Wait before a stream whose sync failed syncs again'),
       maxDelayMs: z
         .number()
         .int()
         .positive()
-        .default(30_000)
+        .default(SOURCE_RESTART.maxDelayMs)
         .describe('Longest such wait (it doubles per failure in a row, with jitter)'),
     })
     .refine((r) => r.maxDelayMs >= r.initialDelayMs, {
       message: 'restart.maxDelayMs must be at least restart.initialDelayMs',
       path: ['maxDelayMs'],
     })
-    .default({ initialDelayMs: 500, maxDelayMs: 30_000 })
+    .default({ ...SOURCE_RESTART })
     .describe('Backoff of a source stream whose sync failed (it restarts by itself)'),
 });
 

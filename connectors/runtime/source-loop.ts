@@ -29,9 +29,12 @@ export interface SourceLoopOptions {
   actions: ActionEmitter;
   logger: Logger;
   pollIntervalMs: number;
-  /** Backoff of a stream whose sync failed (it restarts by itself). */
+  /** Backoff of a stream whose sync failed (it restarts by itself); SOURCE_RESTART by default. */
   restart?: { initialDelayMs: number; maxDelayMs: number };
 }
+
+/** The default restart backoff of a failed stream (a connector's `restart` setting). */
+export const SOURCE_RESTART = { initialDelayMs: 500, maxDelayMs: 30_000 } as const;
 
 export interface StreamStatus {
   published: number;
@@ -55,7 +58,7 @@ export interface SourceLoop {
 /** The source half of a connector: poll, map, validate, publish keyed events, then commit offsets. */
 export function createSourceLoop(options: SourceLoopOptions): SourceLoop {
   const { producer, offsets, deadLetters, actions, logger } = options;
-  const restart = options.restart ?? { initialDelayMs: 500, maxDelayMs: 30_000 };
+  const restart = options.restart ?? SOURCE_RESTART;
   const stats = new Map<string, StreamStatus>(
     options.streams.map((s) => [
       s.name,

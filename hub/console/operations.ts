@@ -89,13 +89,12 @@ export function createConsoleOperations(deps: ConsoleOperationsDeps): ConsoleOpe
     });
 
   return {
-    dlqTopics: async () => {
-      const own = deps.deadLetterTopics;
-      if (own && own.length === 0) return [];
-      return plain(
-        await withAdmin(async (admin) => listDeadLetterTopics(admin, own, await markers().counts())),
-      );
-    },
+    dlqTopics: async () =>
+      plain(
+        await withAdmin(async (admin) =>
+          listDeadLetterTopics(admin, deps.deadLetterTopics, await markers().counts()),
+        ),
+      ),
     async dlqRecords(topic, limit) {
       const dlq = dlqTopicName(topic);
       await requireDlq(dlq);

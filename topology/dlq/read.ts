@@ -107,13 +107,17 @@ export interface DeadLetterTopicSummary {
   redriven?: number;
 }
 
-/** Every `*.dlq` topic (or those of the given source/DLQ topics) with its record count. */
+/**
+ * Every `*.dlq` topic, or only those of the given source/DLQ topics (none for an empty list),
+ * with its record count.
+ */
 export async function listDeadLetterTopics(
   admin: OffsetAdmin,
   only?: readonly string[],
   redrivenCounts?: Map<string, number>,
 ): Promise<DeadLetterTopicSummary[]> {
-  const wanted = only && only.length > 0 ? new Set(only.map(dlqTopicName)) : undefined;
+  if (only?.length === 0) return [];
+  const wanted = only ? new Set(only.map(dlqTopicName)) : undefined;
   const names = (await admin.listTopics()).filter(
     (t) => t.endsWith(DLQ_SUFFIX) && (!wanted || wanted.has(t)),
   );
