@@ -18,9 +18,9 @@ import type { SubjectKeyStore } from './subject-keys.ts';
  * first, only when there is something new) and on close.
  *
  * Appends run in two stages. Preparing (dedup, keys, encrypt, hash) runs one batch at a time,
- * on top of the last prepared batch; writing (one write + fsync per batch) and checkpoints run
+ * on top of the last prepared batch; writing (one durable write per batch) and checkpoints run
  * one at a time in call order. So a caller with several batches in flight gets batch n+1
- * prepared while batch n's write and fsync run, and still: batches reach the disk in call
+ * prepared while batch n's write runs, and still: batches reach the disk in call
  * order, each append resolves only after its own fsync, and head() moves only then. A failed
  * write fails the batches prepared on top of it as well (they link to entries not written);
  * the next append continues from the last durable entry.

@@ -23,7 +23,10 @@ export const auditConsumerConfigSchema = z.object({
       'Audit key file; otherwise TRIBUTARY_AUDIT_KEY_FILE or TRIBUTARY_AUDIT_KEYS. There is no default key.',
     ),
   subjectKeyFile: z.string().optional().describe('Per-subject key store; default <dir>/subject-keys.json'),
-  fsync: z.boolean().default(true).describe('fsync every batch before committing offsets'),
+  fsync: z
+    .boolean()
+    .default(true)
+    .describe('make every batch durable (O_DSYNC writes) before committing offsets'),
   segmentBytes: z
     .number()
     .int()

@@ -38,7 +38,7 @@ export { type AuditConsumerConfig, auditConsumerConfigSchema } from './consumer-
 /**
  * The audit consumer: reads `hub.actions` and appends every action to the chain of its
  * partition, through the platform's event consumer in batch mode. Per partition slice of a
- * fetch: append durably (one write, one fsync) THEN the platform commits the offsets. The store
+ * fetch: append durably (one O_DSYNC write) THEN the platform commits the offsets. The store
  * knows the last source offset of every chain: after every group join each partition is sought
  * right after it (no gap, whatever the group committed), and records at or below it are
  * dropped (no duplicate after a crash between append and commit).
@@ -206,7 +206,7 @@ export function createAuditConsumer(input: AuditConsumerConfig, deps: AuditConsu
     }
   }
 
-  /** Appends records of one partition with one write (one fsync), dropping what the chain has. */
+  /** Appends records of one partition with one durable write, dropping what the chain has. */
   async function record(partition: number, records: ActionRecord[]): Promise<void> {
     const writer = await writerFor(partition);
     const stored = writer.head().lastSource;

@@ -11,11 +11,12 @@ import type { AuditStore, StoredRecord } from './store.ts';
 
 /**
  * The default audit store: per chain a folder `chain-<id>/` of append-only JSON-lines segment
- * files `segment-<first seq>.jsonl`, plus `checkpoints.jsonl`. Each batch is one write and one
- * fsync. A crash mid-write leaves a last line without its newline (a torn tail); opening the
- * chain for appending cuts it off and keeps the cut bytes in `torn-<time>.cut` next to it,
- * because those entries were never acknowledged to Kafka and are read again. Anything else that
- * does not parse is corruption: the store refuses, naming file and line, and writes nothing.
+ * files `segment-<first seq>.jsonl`, plus `checkpoints.jsonl`. Each batch is one durable write
+ * (files opened O_DSYNC when `fsync` is on). A crash mid-write leaves a last line without its
+ * newline (a torn tail); opening the chain for appending cuts it off and keeps the cut bytes in
+ * `torn-<time>.cut` next to it, because those entries were never acknowledged to Kafka and are
+ * read again. Anything else that does not parse is corruption: the store refuses, naming file
+ * and line, and writes nothing.
  */
 
 export const segmentStoreConfigSchema = z.object({
@@ -23,7 +24,9 @@ export const segmentStoreConfigSchema = z.object({
   fsync: z
     .boolean()
     .default(true)
-    .describe('fsync every batch before acknowledging it (turn off only in tests)'),
+    .describe(
+      'make every batch durable before acknowledging it: files are opened O_DSYNC, so each write is synced (turn off only in tests)',
+    ),
   segmentBytes: z
     .number()
     .int()

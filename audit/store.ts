@@ -41,7 +41,7 @@ export interface ChainAppender {
   readonly chainId: string;
   readonly state: ChainState;
   /**
-   * Appends entries in order; resolves once they are durable (fsync). `lines`, when given, are
+   * Appends entries in order; resolves once they are durable (synced to disk). `lines`, when given, are
    * the entries' stored lines as the chain writer built them (each entry's RFC 8785 text with
    * its hash added, UTF-8, one per line); a store may write them instead of serialising again.
    */

@@ -33,7 +33,7 @@ export async function appendChain(
   let last: AuditEntry | undefined;
   // One batch at a time, as the audit consumer appends (it commits a Kafka batch's offsets once
   // its append resolved). With two in flight, the writer prepares the next batch while the
-  // previous one's write + fsync runs (each resolves after its own fsync).
+  // previous one's durable write runs (each resolves after its own).
   let previous: Promise<AuditEntry[]> | undefined;
   try {
     let offset = 0;

@@ -20,7 +20,7 @@ afterEach(() => cleanup());
 
 interface HeldWrite {
   entries: AuditEntry[];
-  /** Lets the real write + fsync run (or fails it without writing). */
+  /** Lets the real durable write run (or fails it without writing). */
   release(err?: Error): void;
   durable: boolean;
 }

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,24 +27,30 @@ type Fault = 'short write' | 'fsync' | 'truncate';
 
 const errno = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
 
-/** Opens real files whose next operations fail as `faults` says (each fault once, in order). */
-function faultyOpen(faults: Fault[]) {
-  return async (path: string, flags: 'a'): Promise<FileHandle> => {
+/**
+ * Opens real files whose next operations fail as `faults` says (each fault once, in order), and
+ * records the flags each file was opened with. With fsync on, files are opened O_DSYNC, so a
+ * failed sync is reported by the write itself, after the data went in.
+ */
+function faultyOpen(faults: Fault[], flagsSeen: number[] = []) {
+  return async (path: string, flags: number): Promise<FileHandle> => {
+    flagsSeen.push(flags);
     const real = await open(path, flags);
     return new Proxy(real, {
       get(target, prop) {
-        if (prop === 'appendFile' && faults[0] === 'short write') {
-          return async (data: Buffer) => {
+        if (prop === 'write' && faults[0] === 'short write') {
+          return async (data: Buffer, offset: number, length: number) => {
             faults.shift();
             // The kernel took the first half, then the disk was full.
-            await target.appendFile(data.subarray(0, Math.floor(data.length / 2)));
+            await target.write(data, offset, Math.floor(length / 2));
             throw errno('ENOSPC', 'no space left on device, write');
           };
         }
-        if (prop === 'sync' && faults[0] === 'fsync') {
-          return async () => {
+        if (prop === 'write' && faults[0] === 'fsync') {
+          return async (data: Buffer, offset: number, length: number) => {
             faults.shift();
-            throw errno('EIO', 'i/o error, fsync');
+            await target.write(data, offset, length);
+            throw errno('EIO', 'i/o error, write');
           };
         }
         if (prop === 'truncate' && faults[0] === 'truncate') {
@@ -59,15 +66,15 @@ function faultyOpen(faults: Fault[]) {
   };
 }
 
-async function writerWith(keys: AuditKeyRing, faults: Fault[]) {
+async function writerWith(keys: AuditKeyRing, faults: Fault[], fsync = true, flagsSeen: number[] = []) {
   const appender = await openSegmentAppender({
     chainId: '0',
     dir: join(dir, 'chain-0'),
     segments: await chainFiles(dir).catch(() => []),
-    fsync: true,
+    fsync,
     segmentBytes: 64 * 1024 * 1024,
     recentEventIds: 1000,
-    openFile: faultyOpen(faults),
+    openFile: faultyOpen(faults, flagsSeen),
   });
   const writer = createChainWriter({
     appender,
@@ -89,6 +96,27 @@ async function storedSeqs(): Promise<number[]> {
     .filter((l) => l !== '')
     .map((l) => (JSON.parse(l) as { seq: number }).seq);
 }
+
+describe('segment files', () => {
+  it('are written with O_DSYNC when fsync is on (each write durable when it returns), without when off', async () => {
+    const { keys } = makeKeys();
+    const synced: number[] = [];
+    const writer = await writerWith(keys, [], true, synced);
+    await writer.append(batchOf(0));
+    await writer.close(); // writes the final checkpoint
+    expect(synced).toHaveLength(2); // the segment and the checkpoints file
+    for (const flags of synced) expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    for (const flags of synced) expect(flags & constants.O_APPEND).toBe(constants.O_APPEND);
+
+    const unsynced: number[] = [];
+    const other = await writerWith(keys, [], false, unsynced);
+    await other.append(batchOf(3));
+    await other.close();
+    expect(unsynced).toHaveLength(2);
+    for (const flags of unsynced) expect(flags & constants.O_DSYNC).toBe(0);
+    expect(await storedSeqs()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
 
 describe('segment files after a failed append', () => {
   it('cuts a write the full disk cut short, and the retried batch continues the chain', async () => {
