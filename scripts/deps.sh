@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the project's npm packages when package-lock.json changed since the last install.
+set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
 cd "$TRIBUTARY_ROOT"
 stamp="node_modules/.tributary-lock-stamp"

@@ -3,6 +3,7 @@
 # PATH node is older, installs missing Debian and npm packages, then type-checks, lints, checks
 # the Avro schemas and their generated types, and runs every test against real services.
 # Extra arguments go to vitest (e.g. `npm test -- test/schemas`).
+set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
 cd "$TRIBUTARY_ROOT"
 
