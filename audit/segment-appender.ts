@@ -31,6 +31,8 @@ export interface SegmentAppenderOptions {
 }
 
 const { O_APPEND, O_CREAT, O_DSYNC, O_WRONLY } = constants;
+/** Where the platform has no O_DSYNC (Windows), each write is followed by an fsync instead. */
+const SYNC_FLAG: number | undefined = O_DSYNC;
 
 /**
  * Opens a chain folder for appending: takes the writer lock, cuts a torn tail (keeping a copy),
@@ -50,7 +52,8 @@ const { O_APPEND, O_CREAT, O_DSYNC, O_WRONLY } = constants;
 export async function openSegmentAppender(options: SegmentAppenderOptions): Promise<ChainAppender> {
   const { chainId, dir, fsync, segmentBytes } = options;
   const openFile = options.openFile ?? open;
-  const appendFlags = O_WRONLY | O_APPEND | O_CREAT | (fsync ? O_DSYNC : 0);
+  const appendFlags = O_WRONLY | O_APPEND | O_CREAT | (fsync ? (SYNC_FLAG ?? 0) : 0);
+  const syncAfterWrite = fsync && SYNC_FLAG === undefined;
   await mkdir(dir, { recursive: true });
   const release = await acquireChainLock(join(dir, LOCK_FILE), chainId);
   try {
@@ -79,8 +82,11 @@ export async function openSegmentAppender(options: SegmentAppenderOptions): Prom
       try {
         // A regular file takes the whole buffer unless the disk fails; a short count is continued.
         for (let done = 0; done < data.length; ) {
-          done += (await h.write(data, done, data.length - done)).bytesWritten;
+          const { bytesWritten } = await h.write(data, done, data.length - done);
+          if (bytesWritten === 0) throw new Error(`write to ${file} took no bytes`);
+          done += bytesWritten;
         }
+        if (syncAfterWrite) await h.sync();
       } catch (err) {
         try {
           // O_DSYNC covers writes, not the cut: that is synced on its own.

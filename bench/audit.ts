@@ -152,7 +152,8 @@ export async function benchAudit(): Promise<BenchResult> {
       name: 'audit',
       title: 'Audit: chain appends, durable per batch, against the CPU bound',
       setup: {
-        store: 'segment files (audit createSegmentStore), fsync on (files opened O_DSYNC: each batch is one write that returns once on disk, as write + fdatasync), temp folder on the local disk',
+        store:
+          'segment files (audit createSegmentStore), fsync on (files opened O_DSYNC: each batch is one write that returns once on disk, as write + fdatasync), temp folder on the local disk',
         'batch (one Kafka batch)': `${batch} actions, one durable write; one batch at a time per chain, as the audit consumer appends (one line below: two in flight)`,
         'one chain': `${perChain} entries, after a warm-up chain of ${smoke ? 500 : 10_000} (not measured)`,
         input:

@@ -23,7 +23,7 @@ beforeEach(async () => {
 });
 afterEach(() => cleanup());
 
-type Fault = 'short write' | 'fsync' | 'truncate';
+type Fault = 'short write' | 'no bytes' | 'fsync' | 'truncate';
 
 const errno = (code: string, message: string) => Object.assign(new Error(`${code}: ${message}`), { code });
 
@@ -45,6 +45,10 @@ function faultyOpen(faults: Fault[], flagsSeen: number[] = []) {
             await target.write(data, offset, Math.floor(length / 2));
             throw errno('ENOSPC', 'no space left on device, write');
           };
+        }
+        if (prop === 'write' && faults[0] === 'no bytes') {
+          // Stays until the test removes it: every write takes nothing.
+          return async (data: Buffer) => ({ bytesWritten: 0, buffer: data });
         }
         if (prop === 'write' && faults[0] === 'fsync') {
           return async (data: Buffer, offset: number, length: number) => {
@@ -150,6 +154,20 @@ describe('segment files after a failed append', () => {
     expect(await storedSeqs()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await verifyChain(createSegmentStore({ dir }), keys)).toMatchObject({ ok: true });
   });
+
+  it('fails a write that takes no bytes instead of trying it again forever', async () => {
+    const { keys } = makeKeys();
+    const faults: Fault[] = [];
+    const writer = await writerWith(keys, faults);
+    await writer.append(batchOf(0));
+    faults.push('no bytes');
+    const second = batchOf(3);
+    await expect(writer.append(second)).rejects.toThrow(/took no bytes/);
+    faults.length = 0;
+    await writer.append(second);
+    await writer.close();
+    expect(await storedSeqs()).toEqual([1, 2, 3, 4, 5, 6]);
+  }, 10_000);
 
   it('refuses further appends when the cut fails too; reopening the chain repairs its tail', async () => {
     const { keys } = makeKeys();
