@@ -40,6 +40,9 @@ export function createLogger(
       redact: { paths: redactedPaths, censor: '[redacted]' },
       base: { component: name },
       mixin: () => correlation() ?? {},
+      // An error's cause is logged as an object of its own (its message, code, stack), not folded
+      // into the error's message: ours already name their cause, which pino's default repeated.
+      serializers: { err: pino.stdSerializers.errWithCause },
     },
     (options.destination as pino.DestinationStream | undefined) ?? pino.destination(2),
   );
