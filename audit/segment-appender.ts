@@ -30,9 +30,12 @@ export interface SegmentAppenderOptions {
   openFile?: (path: string, flags: number) => Promise<FileHandle>;
 }
 
-const { O_APPEND, O_CREAT, O_DSYNC, O_WRONLY } = constants;
-/** Where the platform has no O_DSYNC (Windows), each write is followed by an fsync instead. */
-const SYNC_FLAG: number | undefined = O_DSYNC;
+const { O_APPEND, O_CREAT, O_WRONLY } = constants;
+/**
+ * Makes each write durable when it returns. Where the platform has none (Windows) it is 0, and each
+ * write is followed by an fsync instead.
+ */
+const O_DSYNC = (constants as { O_DSYNC?: number }).O_DSYNC ?? 0;
 
 /**
  * Opens a chain folder for appending: takes the writer lock, cuts a torn tail (keeping a copy),
@@ -52,8 +55,8 @@ const SYNC_FLAG: number | undefined = O_DSYNC;
 export async function openSegmentAppender(options: SegmentAppenderOptions): Promise<ChainAppender> {
   const { chainId, dir, fsync, segmentBytes } = options;
   const openFile = options.openFile ?? open;
-  const appendFlags = O_WRONLY | O_APPEND | O_CREAT | (fsync ? (SYNC_FLAG ?? 0) : 0);
-  const syncAfterWrite = fsync && SYNC_FLAG === undefined;
+  const appendFlags = O_WRONLY | O_APPEND | O_CREAT | (fsync ? O_DSYNC : 0);
+  const syncAfterWrite = fsync && O_DSYNC === 0;
   await mkdir(dir, { recursive: true });
   const release = await acquireChainLock(join(dir, LOCK_FILE), chainId);
   try {

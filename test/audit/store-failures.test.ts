@@ -92,6 +92,15 @@ async function writerWith(keys: AuditKeyRing, faults: Fault[], fsync = true, fla
 
 const batchOf = (from: number) => [action(from), action(from + 1), action(from + 2)];
 
+/** A chain on faulty files with one batch (seqs 1-3) appended; push to `faults` to fail what comes next. */
+async function chainWithOneBatch() {
+  const { keys } = makeKeys();
+  const faults: Fault[] = [];
+  const writer = await writerWith(keys, faults);
+  await writer.append(batchOf(0));
+  return { keys, faults, writer };
+}
+
 async function storedSeqs(): Promise<number[]> {
   const [file] = await chainFiles(dir);
   const text = await readFile(file!, 'utf8');
@@ -124,10 +133,7 @@ describe('segment files', () => {
 
 describe('segment files after a failed append', () => {
   it('cuts a write the full disk cut short, and the retried batch continues the chain', async () => {
-    const { keys } = makeKeys();
-    const faults: Fault[] = [];
-    const writer = await writerWith(keys, faults);
-    await writer.append(batchOf(0));
+    const { keys, faults, writer } = await chainWithOneBatch();
     faults.push('short write');
     const second = batchOf(3);
     await expect(writer.append(second)).rejects.toThrow(/ENOSPC/);
@@ -142,10 +148,7 @@ describe('segment files after a failed append', () => {
   });
 
   it('cuts a batch written but not synced, so its retry does not repeat its seqs', async () => {
-    const { keys } = makeKeys();
-    const faults: Fault[] = [];
-    const writer = await writerWith(keys, faults);
-    await writer.append(batchOf(0));
+    const { keys, faults, writer } = await chainWithOneBatch();
     faults.push('fsync');
     const second = batchOf(3);
     await expect(writer.append(second)).rejects.toThrow(/EIO/);
@@ -156,10 +159,7 @@ describe('segment files after a failed append', () => {
   });
 
   it('fails a write that takes no bytes instead of trying it again forever', async () => {
-    const { keys } = makeKeys();
-    const faults: Fault[] = [];
-    const writer = await writerWith(keys, faults);
-    await writer.append(batchOf(0));
+    const { faults, writer } = await chainWithOneBatch();
     faults.push('no bytes');
     const second = batchOf(3);
     await expect(writer.append(second)).rejects.toThrow(/took no bytes/);
@@ -170,10 +170,7 @@ describe('segment files after a failed append', () => {
   }, 10_000);
 
   it('refuses further appends when the cut fails too; reopening the chain repairs its tail', async () => {
-    const { keys } = makeKeys();
-    const faults: Fault[] = [];
-    const writer = await writerWith(keys, faults);
-    await writer.append(batchOf(0));
+    const { keys, faults, writer } = await chainWithOneBatch();
     faults.push('short write', 'truncate');
     const second = batchOf(3);
     await expect(writer.append(second)).rejects.toThrow(/ENOSPC/);
