@@ -52,14 +52,19 @@ describe.skipIf(skipReason)(skipReason ? `${title} (skipped: ${skipReason})` : t
     try {
       expect((await admin.describeCluster()).brokers.map((b) => b.nodeId).sort()).toEqual([1, 2, 3]);
       await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-      // Metadata reaches each broker a moment after the controller created the topic.
+      // Metadata reaches each broker a moment after the controller created the topic: until it
+      // has, a broker asked for the topic's metadata or configs answers that it does not host it.
       const meta = await vi.waitFor(() => admin.fetchTopicMetadata({ topics: [topic] }), { timeout: 30_000 });
       expect(meta.topics[0]?.partitions).toHaveLength(3);
       for (const p of meta.topics[0]?.partitions ?? []) expect(p.replicas).toHaveLength(3);
-      const configs = await admin.describeConfigs({
-        resources: [{ type: 2, name: topic, configNames: ['min.insync.replicas'] }],
-        includeSynonyms: false,
-      });
+      const configs = await vi.waitFor(
+        () =>
+          admin.describeConfigs({
+            resources: [{ type: 2, name: topic, configNames: ['min.insync.replicas'] }],
+            includeSynonyms: false,
+          }),
+        { timeout: 30_000, interval: 250 },
+      );
       expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('2');
     } finally {
       await admin.disconnect();
