@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sourced by the project's scripts. Puts a Node.js >= 22.18 first on PATH: the one already
+# Sourced by the project's scripts. Puts Node.js 24 (or newer) first on PATH: the one already
 # there when it is new enough, otherwise Node 24 fetched once from the npm registry (package
 # `node@24`) into .tools/node24. Also points native-addon builds at that Node's headers.
 # Exports TRIBUTARY_ROOT. Leaves the caller's shell options alone (each script sets its own) and
@@ -7,16 +7,19 @@
 TRIBUTARY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export TRIBUTARY_ROOT
 
+# The runtime is Node 24 LTS: an older Node on PATH (22, say) is not used, Node 24 is fetched.
 tributary_node_ok() {
-  command -v node >/dev/null 2>&1 || return 1
-  node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=18)?0:1)' 2>/dev/null
+  local version
+  version="$(node --version 2>/dev/null)" || return 1
+  version="${version#v}"
+  [[ "${version%%.*}" =~ ^[0-9]+$ ]] && [ "${version%%.*}" -ge 24 ]
 }
 
 tributary_use_node24() {
   local tools="$TRIBUTARY_ROOT/.tools/node24"
   local bin="$tools/node_modules/node/bin"
   if [ ! -x "$bin/node" ]; then
-    command -v npm >/dev/null 2>&1 || { echo "tributary: Node.js >= 22.18 is needed and no npm is on PATH to fetch it; install Node.js 24 LTS" >&2; return 1; }
+    command -v npm >/dev/null 2>&1 || { echo "tributary: Node.js 24 is needed and no npm is on PATH to fetch it; install Node.js 24 LTS" >&2; return 1; }
     echo "tributary: Node on PATH is $(node --version 2>/dev/null || echo missing); fetching Node 24 (npm package node@24) into .tools/node24 ..." >&2
     mkdir -p "$tools"
     # The `node` package installs its binary in a preinstall script; allow just that one.
