@@ -94,9 +94,20 @@ export interface TrackedChild {
   exited(): boolean;
 }
 
-/** Spawns a daemon in the foreground; it is killed when this Node process exits. */
+/**
+ * On Linux, util-linux's `setpriv --pdeathsig KILL` (then exec of the daemon, same pid) has the
+ * kernel kill the daemon when the process that started it dies, also by SIGKILL or a signal
+ * Node does not handle, where no exit hook runs. Elsewhere only the exit hook below applies.
+ */
+const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;
+
+/**
+ * Spawns a daemon in the foreground; it is killed when this Node process exits, and on Linux
+ * also when it dies without exiting (a killed test worker or hub leaves no daemon behind).
+ */
 export function spawnTracked(command: string, args: string[], cwd: string): TrackedChild {
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+  const child = spawn(file, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   let hasExited = false;
   const keep = (chunk: Buffer) => {
