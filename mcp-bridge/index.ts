@@ -21,6 +21,7 @@ export {
   escapeFilterValue,
   generateSigningKeyPem,
   hashPassword,
+  issueDevelopmentToken,
   ldapDirectoryConfig,
   loadOrCreateSigningKey,
   loadPolicy,

@@ -9,6 +9,7 @@
  */
 export { type Authenticator, bearerToken, createAuthenticator } from './authenticate.ts';
 export { authConfigShape } from './config.ts';
+export { issueDevelopmentToken } from './dev-token.ts';
 export type { Directory, DirectoryUser } from './directory/directory.ts';
 export { maxCredentialLength } from './directory/directory.ts';
 export { escapeDnValue, escapeFilterValue } from './directory/escape.ts';

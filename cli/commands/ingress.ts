@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { HubError, UsageError } from '../../core/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
 import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
 import { createIngress, type Ingress, ingressOpenApi, ingressTypesOf } from '../../ingress/index.ts';
@@ -9,7 +9,7 @@ import { tributaryHome } from '../../kit/paths.ts';
 import { createRedisKit } from '../../kit/redis.ts';
 import type { ComponentDeclaration, ComponentDeps } from '../../platform/declaration.ts';
 import { loadCatalog } from '../../schemas/index.ts';
-import { createSessionStore, createTokenService, loadOrCreateSigningKey } from '../../security/index.ts';
+import { issueDevelopmentToken } from '../../security/index.ts';
 
 /**
  * `tributary ingress ...`: run the HTTP ingress, print its OpenAPI document, mint development
@@ -209,21 +209,17 @@ export function registerIngressCommands(program: Command, options: IngressComman
         .filter(Boolean);
       const redis = new Redis(env.REDIS_URL);
       try {
-        const sessions = createSessionStore({ redis, idleTtlSeconds: 1800, maxLifetimeSeconds: 43200 });
-        const session = await sessions.create(opts.user, roles);
-        const tokens = createTokenService({
+        const token = await issueDevelopmentToken({
+          redis,
+          user: opts.user,
+          roles,
           issuer: origin,
           audience: `${origin}/v1`,
-          algorithm: 'ES256',
-          privateKey: await loadOrCreateSigningKey(paths(env).key),
-          accessTokenTtlSeconds: ttl,
-          clockToleranceSeconds: 5,
+          ttlSeconds: ttl,
+          signingKeyPath: paths(env).key,
+          failureCode: 'INGRESS_TOKEN_FAILED',
         });
-        write(`${tokens.issue({ sub: opts.user, roles, sessionId: session.sessionId }).token}\n`);
-      } catch (err) {
-        throw err instanceof HubError
-          ? err
-          : new HubError('INGRESS_TOKEN_FAILED', (err as Error).message, { cause: err });
+        write(`${token}\n`);
       } finally {
         redis.disconnect();
       }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { HubError, UsageError } from '../../core/errors.ts';
+import { UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
 import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
 import { tributaryHome } from '../../kit/paths.ts';
@@ -12,11 +12,9 @@ import {
   createMcpBridge,
   createPolicy,
   createReplyRouter,
-  createSessionStore,
-  createTokenService,
   defaultPolicy,
   hubTools,
-  loadOrCreateSigningKey,
+  issueDevelopmentToken,
   loadPolicy,
   type McpBridge,
   type Policy,
@@ -240,22 +238,17 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
       const origin = new URL(opts.url).origin;
       const redis = new Redis(env.REDIS_URL);
       try {
-        const sessions = createSessionStore({ redis, idleTtlSeconds: 1800, maxLifetimeSeconds: 43200 });
-        const roles = parseList(opts.roles);
-        const session = await sessions.create(opts.user, roles);
-        const tokens = createTokenService({
+        const token = await issueDevelopmentToken({
+          redis,
+          user: opts.user,
+          roles: parseList(opts.roles),
           issuer: origin,
           audience: `${origin}/mcp`,
-          algorithm: 'ES256',
-          privateKey: await loadOrCreateSigningKey(paths(env).key),
-          accessTokenTtlSeconds: ttl,
-          clockToleranceSeconds: 5,
+          ttlSeconds: ttl,
+          signingKeyPath: paths(env).key,
+          failureCode: 'MCP_TOKEN_FAILED',
         });
-        write(`${tokens.issue({ sub: opts.user, roles, sessionId: session.sessionId }).token}\n`);
-      } catch (err) {
-        throw err instanceof HubError
-          ? err
-          : new HubError('MCP_TOKEN_FAILED', (err as Error).message, { cause: err });
+        write(`${token}\n`);
       } finally {
         redis.disconnect();
       }
