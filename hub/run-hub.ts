@@ -8,6 +8,7 @@ import { applyTopology, planTopology, readActualTopics } from '../topology/apply
 import { DLQ_SUFFIX } from '../topology/dlq/index.ts';
 import { renderTopologySvg } from '../topology/graph.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
+import { type Cleanup, unwindCleanups, unwindWithin } from './cleanups.ts';
 import { type HubConfig, loadHubConfig } from './config.ts';
 import { attachConsole } from './console/attach.ts';
 import type { ConsoleOperations } from './console/operations.ts';
@@ -90,7 +91,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
   });
   const version = hubVersion();
   const startedAt = Date.now();
-  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  const cleanups: Cleanup[] = [];
   let hosted: HostedComponent[] = [];
   let heartbeat: Heartbeat | undefined;
   let closing: Promise<{ timedOut: boolean }> | undefined;
@@ -118,17 +119,6 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
     routes: consoleApi.routes,
     postRoutes: consoleApi.postRoutes,
   });
-
-  async function unwind(): Promise<void> {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup.run();
-      } catch (err) {
-        logger.warn({ err, what: cleanup.what }, 'cleanup failed');
-      }
-    }
-    cleanups.length = 0;
-  }
 
   try {
     // First in, last out: spans of the whole start-up and shutdown are exported.
@@ -265,15 +255,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
           say(
             `stopping (${reason}); components close in reverse order within ${config.shutdownTimeoutMs} ms`,
           );
-          let timer: NodeJS.Timeout | undefined;
-          const bound = new Promise<'timeout'>((done) => {
-            timer = setTimeout(() => done('timeout'), config.shutdownTimeoutMs);
-          });
-          const outcome = await Promise.race([unwind().then(() => 'done' as const), bound]);
-          clearTimeout(timer);
-          if (outcome === 'timeout')
-            logger.error('graceful shutdown exceeded its bound; abandoning the rest');
-          return { timedOut: outcome === 'timeout' };
+          return await unwindWithin(cleanups, logger, config.shutdownTimeoutMs);
         })();
         return closing;
       },
@@ -282,7 +264,7 @@ export async function runHub(options: RunHubOptions = {}): Promise<RunningHub> {
     return running;
   } catch (err) {
     logger.error({ err }, 'hub start-up failed');
-    await unwind();
+    await unwindCleanups(cleanups, logger);
     throw toHubError(err, 'HUB_START');
   }
 }

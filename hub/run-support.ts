@@ -6,6 +6,7 @@ import { projectRoot } from '../kit/paths.ts';
 import { ACTIONS_TOPIC } from '../platform/actions.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
 import { hubDeclarations } from '../topology/declarations.ts';
+import type { Cleanup } from './cleanups.ts';
 import type { HubConfig } from './config.ts';
 import type { DemoSystem } from './demo-systems.ts';
 import { embeddedAuditSection, embeddedBridgeSection, provideRedis } from './embedded.ts';
@@ -92,7 +93,7 @@ export async function prepareSections(options: {
   env: NodeJS.ProcessEnv;
   demo: readonly DemoSystem[];
   say: (line: string) => void;
-  cleanups: Array<{ what: string; run: () => Promise<unknown> }>;
+  cleanups: Cleanup[];
   declarations: readonly ComponentDeclaration[];
   /** Test isolation: the prefix the topology was applied with, handed to components that take one. */
   topicPrefix?: string;

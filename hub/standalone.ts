@@ -7,6 +7,7 @@ import { createHubContext, type HubContext, startTracing } from '../platform/ind
 import { stallLimitFrom, startStallWatchdog } from '../platform/stall-watchdog.ts';
 import { applyTopology, planTopology, readActualTopics } from '../topology/apply.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
+import { type Cleanup, unwindCleanups, unwindWithin } from './cleanups.ts';
 import { hubRunnerDeclaration, INSTANCES_TOPIC } from './declaration.ts';
 import { createOpsServer, type Readiness } from './http.ts';
 import { createHubMetrics, type HubMetrics } from './metrics.ts';
@@ -21,11 +22,6 @@ import { unknownKeys } from './zod-keys.ts';
  * OTEL_* variables (flushed last), a health/readiness/metrics server, a heartbeat to the
  * instance registry (so `tributary status` lists them) and a bounded graceful shutdown.
  */
-
-export interface Cleanup {
-  what: string;
-  run: () => Promise<unknown>;
-}
 
 /** What a runner hands to `host` to start its components in the prepared process. */
 export interface HostContext {
@@ -113,17 +109,6 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
   const http = options.http ?? standaloneHttp(env);
   const ops = createOpsServer({ ...http, readiness, metrics, identity: { instanceId, version } });
 
-  async function unwind(): Promise<void> {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup.run();
-      } catch (err) {
-        logger.warn({ err, what: cleanup.what }, 'cleanup failed');
-      }
-    }
-    cleanups.length = 0;
-  }
-
   try {
     // First in, last out: spans of start-up and shutdown are exported too.
     const tracing = await startTracing({ env, serviceVersion: version, instanceId, logger });
@@ -180,22 +165,14 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
       close(reason = 'close() called') {
         closing ??= (async () => {
           logger.info({ reason }, 'shutting down');
-          let timer: NodeJS.Timeout | undefined;
-          const bound = new Promise<'timeout'>((done) => {
-            timer = setTimeout(() => done('timeout'), boundMs);
-          });
-          const outcome = await Promise.race([unwind().then(() => 'done' as const), bound]);
-          clearTimeout(timer);
-          if (outcome === 'timeout')
-            logger.error('graceful shutdown exceeded its bound; abandoning the rest');
-          return { timedOut: outcome === 'timeout' };
+          return await unwindWithin(cleanups, logger, boundMs);
         })();
         return closing;
       },
     };
   } catch (err) {
     logger.error({ err }, 'start-up failed');
-    await unwind();
+    await unwindCleanups(cleanups, logger);
     // A runner of its components answers with their own error (PROVIDER_NOT_CONFIGURED, ...).
     const failed = toHubError(err, 'HUB_START');
     throw failed.code === 'HUB_COMPONENT_FAILED' && failed.cause ? toHubError(failed.cause) : failed;

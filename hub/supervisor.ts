@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.ts';
 import type { HubAdmin } from '../platform/admin.ts';
 import type { Component, ComponentDeclaration, ComponentDeps } from '../platform/declaration.ts';
 import type { HubContext } from '../platform/index.ts';
+import type { Cleanup } from './cleanups.ts';
 import { validateSection } from './config.ts';
 import type { HubMetrics } from './metrics.ts';
 import type { ComponentBeat } from './registry.ts';
@@ -39,7 +40,7 @@ export interface StartComponentsOptions {
   metrics: HubMetrics;
   say: (line: string) => void;
   /** Each started component's close() is pushed here, so shutdown runs in reverse order. */
-  cleanups: Array<{ what: string; run: () => Promise<unknown> }>;
+  cleanups: Cleanup[];
 }
 
 /** Sums the lag of every consumer group the component reports; null when it reports none. */
