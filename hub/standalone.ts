@@ -3,7 +3,7 @@ import { HubError, toHubError, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { createHubAdmin, type HubAdmin } from '../platform/admin.ts';
 import type { ComponentDeclaration } from '../platform/declaration.ts';
-import { createHubContext, type HubContext, startTracing } from '../platform/index.ts';
+import { ACTIONS_TOPIC, createHubContext, type HubContext, startTracing } from '../platform/index.ts';
 import { stallLimitFrom, startStallWatchdog } from '../platform/stall-watchdog.ts';
 import { applyTopology, planTopology, readActualTopics } from '../topology/apply.ts';
 import { buildHubTopology } from '../topology/hub-topology.ts';
@@ -125,6 +125,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<Standal
     cleanups.push({ what: 'admin client', run: () => admin.close() });
     await admin.start();
     await ensureRegistryTopic(admin, env, prefix);
+    await warnMissingTopics(admin, options.declarations ?? [], prefix, say, logger);
 
     hosted = options.host
       ? await options.host({ hub, loggerFor, metrics, say, cleanups })
@@ -205,6 +206,31 @@ async function ensureRegistryTopic(admin: HubAdmin, env: NodeJS.ProcessEnv, pref
   });
   const plan = planTopology(topology, await readActualTopics(topology, admin));
   await applyTopology(plan, admin, { prune: false });
+}
+
+/**
+ * Says which topics the components of this process write to do not exist (`tributary topology
+ * apply` makes them; a runner makes only its registry topic). A write to a missing topic waits
+ * out the producer's retries and then fails, so each audited request would be answered late.
+ */
+async function warnMissingTopics(
+  admin: HubAdmin,
+  declarations: readonly ComponentDeclaration[],
+  prefix: string,
+  say: (line: string) => void,
+  logger: Logger,
+): Promise<void> {
+  const written = new Set([ACTIONS_TOPIC, ...declarations.flatMap((d) => d.produces)]);
+  const existing = new Set(await admin.listTopicNames());
+  const missing = [...written]
+    .map((t) => prefix + t)
+    .filter((t) => !existing.has(t))
+    .sort();
+  if (missing.length === 0) return;
+  logger.warn({ missing }, 'topics this process writes to do not exist');
+  say(
+    `topics this process writes to do not exist: ${missing.join(', ')}; run \`tributary topology apply\` (until then writes to them wait out the producer's retries and fail)`,
+  );
 }
 
 /** Resolves with the first SIGINT or SIGTERM. */

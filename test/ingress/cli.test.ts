@@ -5,8 +5,9 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerIngressCommands } from '../../cli/commands/ingress.ts';
+import { ACTIONS_TOPIC } from '../../platform/index.ts';
 import { upsertLocalUser } from '../../security/index.ts';
-import { testKafka } from '../support/kafka.ts';
+import { createTopicsAndWait, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 import { type TestRedis, useTestRedis } from '../support/redis.ts';
 
@@ -27,8 +28,23 @@ describe('tributary ingress CLI', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tributary-ingress-cli-'));
     redis = await useTestRedis();
+    // Topics of its own, and the action topic every request is audited to, made as `tributary
+    // topology apply` makes it: without it each audited request waits out the producer's
+    // retries before it is answered (about 20 s).
+    const prefix = `${uniqueName('ingress-cli')}.`;
+    const kafka = testKafka();
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    try {
+      await createTopicsAndWait(admin, {
+        topics: [{ topic: `${prefix}${ACTIONS_TOPIC}`, numPartitions: 3 }],
+      });
+    } finally {
+      await admin.disconnect();
+    }
     env = {
-      ...testKafka().env,
+      ...kafka.env,
+      TRIBUTARY_TOPIC_PREFIX: prefix,
       REDIS_URL: redis.url,
       TRIBUTARY_HOME: dir,
       TRIBUTARY_MCP_USERS: join(dir, 'users.json'),
