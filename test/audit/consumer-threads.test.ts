@@ -79,7 +79,7 @@ describe('audit on worker threads', () => {
     const verified = await verifyChain(createSegmentStore({ dir: auditDir }), keys);
     expect(verified).toMatchObject({ ok: true });
     expect(verified.chains).toHaveLength(4);
-  });
+  }, 120_000);
 
   it("fails to start with a thread's own error, and leaves no thread running", async () => {
     const audit = auditOn({

@@ -129,5 +129,5 @@ describe('tributary connectors', () => {
     stop.abort();
     await run;
     await hub.close();
-  });
+  }, 120_000);
 });

@@ -158,5 +158,5 @@ describe('Kafka kit errors a person can act on', () => {
       for (const server of held) server.close();
       await kafkaDown({ dataDir, graceMs: 5000 });
     }
-  });
+  }, 120_000);
 });
