@@ -1,15 +1,13 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
 import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
 import { createIngress, type Ingress, ingressOpenApi, ingressTypesOf } from '../../ingress/index.ts';
-import { tributaryHome } from '../../kit/paths.ts';
-import { createRedisKit } from '../../kit/redis.ts';
 import type { ComponentDeclaration, ComponentDeps } from '../../platform/declaration.ts';
 import { loadCatalog } from '../../schemas/index.ts';
 import { issueDevelopmentToken } from '../../security/index.ts';
+import { authFiles, ldapFrom, parseList, parsePort, sessionRedis } from './http-auth.ts';
 
 /**
  * `tributary ingress ...`: run the HTTP ingress, print its OpenAPI document, mint development
@@ -37,22 +35,6 @@ Environment:
   TRIBUTARY_INGRESS_MAX_BODY    largest event body in bytes (default 262144)
   KAFKA_BROKERS                 where events and audit actions go`;
 
-function paths(env: NodeJS.ProcessEnv) {
-  const home = tributaryHome(env);
-  return {
-    users: resolve(env.TRIBUTARY_MCP_USERS ?? `${home}/mcp/users.json`),
-    key: resolve(env.TRIBUTARY_MCP_KEY_FILE ?? `${home}/mcp/signing-key.pem`),
-  };
-}
-
-function parsePort(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be 0..65535, not "${value}"`);
-  return port;
-}
-
 function parsePositive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -64,14 +46,6 @@ function parsePositive(name: string, value: string | undefined): number | undefi
 async function declarationsOfHub() {
   const { hubDeclarations } = await import('../../topology/declarations.ts');
   return hubDeclarations.filter((d) => d.name !== 'ingress');
-}
-
-function ldapFrom(env: NodeJS.ProcessEnv) {
-  return {
-    url: env.LDAP_URL ?? '',
-    ...(env.LDAP_USER_DN_TEMPLATE ? { userDnTemplate: env.LDAP_USER_DN_TEMPLATE } : {}),
-    ...(env.LDAP_GROUPS_BASE_DN ? { groupsBaseDn: env.LDAP_GROUPS_BASE_DN } : {}),
-  };
 }
 
 function stopped(signal: AbortSignal | undefined): Promise<void> {
@@ -108,18 +82,8 @@ export function registerIngressCommands(program: Command, options: IngressComman
     .action(async (opts: { port?: string; host: string; metricsPort?: string }) => {
       const port = parsePort(opts.port, 7400);
       const maxBodyBytes = parsePositive('TRIBUTARY_INGRESS_MAX_BODY', env.TRIBUTARY_INGRESS_MAX_BODY);
-      let redis: Redis;
-      let stopRedis = async () => {};
-      if (env.REDIS_URL) {
-        redis = new Redis(env.REDIS_URL);
-      } else {
-        const kit = createRedisKit();
-        const { url } = await kit.start();
-        say(`no REDIS_URL: started a local redis-server at ${url} (sessions end when the ingress stops)`);
-        redis = new Redis(url);
-        stopRedis = () => kit.stop();
-      }
-      const files = paths(env);
+      const { redis, stop: stopRedis } = await sessionRedis(env, say, 'ingress');
+      const files = authFiles(env);
       const { hubDeclarations } = await import('../../topology/declarations.ts');
       const own = hubDeclarations.find((d) => d.name === 'ingress') as ComponentDeclaration;
       const declarations = await declarationsOfHub();
@@ -203,10 +167,7 @@ export function registerIngressCommands(program: Command, options: IngressComman
         throw new UsageError('REDIS_URL is not set', 'the token needs the session store the ingress uses');
       const ttl = parsePositive('--ttl', opts.ttl) ?? 900;
       const origin = new URL(opts.url).origin;
-      const roles = opts.roles
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean);
+      const roles = parseList(opts.roles);
       const redis = new Redis(env.REDIS_URL);
       try {
         const token = await issueDevelopmentToken({
@@ -216,7 +177,7 @@ export function registerIngressCommands(program: Command, options: IngressComman
           issuer: origin,
           audience: `${origin}/v1`,
           ttlSeconds: ttl,
-          signingKeyPath: paths(env).key,
+          signingKeyPath: authFiles(env).key,
           failureCode: 'INGRESS_TOKEN_FAILED',
         });
         write(`${token}\n`);

@@ -5,8 +5,6 @@ import { Redis } from 'ioredis';
 import { UsageError } from '../../core/errors.ts';
 import { createLogger } from '../../core/logger.ts';
 import { serveStandalone, standaloneHttp } from '../../hub/standalone.ts';
-import { tributaryHome } from '../../kit/paths.ts';
-import { createRedisKit } from '../../kit/redis.ts';
 import {
   createKafkaHubTools,
   createMcpBridge,
@@ -26,6 +24,7 @@ import {
 } from '../../mcp-bridge/index.ts';
 import type { ComponentDeclaration, ComponentDeps } from '../../platform/declaration.ts';
 import { createActionEmitter, createHubContext } from '../../platform/index.ts';
+import { authFiles, ldapFrom, parseList, parsePort, sessionRedis } from './http-auth.ts';
 
 /**
  * `tributary mcp ...`: run the MCP bridge (Streamable HTTP or stdio), manage the local users
@@ -53,48 +52,8 @@ Environment:
   TRIBUTARY_AUDIT_DIR       audit folder audit.verify checks (default .tributary/audit)
   TRIBUTARY_AUDIT_KEY_FILE  audit keys (default .tributary/audit-keys.json when it exists; or TRIBUTARY_AUDIT_KEYS)`;
 
-function paths(env: NodeJS.ProcessEnv) {
-  const home = tributaryHome(env);
-  return {
-    users: resolve(env.TRIBUTARY_MCP_USERS ?? `${home}/mcp/users.json`),
-    key: resolve(env.TRIBUTARY_MCP_KEY_FILE ?? `${home}/mcp/signing-key.pem`),
-  };
-}
-
-function parsePort(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be 0..65535, not "${value}"`);
-  return port;
-}
-
-function parseList(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 async function policyFrom(env: NodeJS.ProcessEnv): Promise<Policy> {
   return env.TRIBUTARY_MCP_POLICY ? await loadPolicy(env.TRIBUTARY_MCP_POLICY) : createPolicy(defaultPolicy);
-}
-
-function ldapFrom(env: NodeJS.ProcessEnv) {
-  return {
-    url: env.LDAP_URL ?? '',
-    ...(env.LDAP_USER_DN_TEMPLATE ? { userDnTemplate: env.LDAP_USER_DN_TEMPLATE } : {}),
-    ...(env.LDAP_GROUPS_BASE_DN ? { groupsBaseDn: env.LDAP_GROUPS_BASE_DN } : {}),
-  };
-}
-
-/** Redis from REDIS_URL, or a local redis-server for the embedded default. */
-async function redisFrom(env: NodeJS.ProcessEnv, say: (text: string) => void) {
-  if (env.REDIS_URL) return { redis: new Redis(env.REDIS_URL), stop: async () => {} };
-  const kit = createRedisKit();
-  const { url } = await kit.start();
-  say(`no REDIS_URL: started a local redis-server at ${url} (sessions end when the bridge stops)`);
-  return { redis: new Redis(url), stop: () => kit.stop() };
 }
 
 /** What `replay.start`, `audit.verify` and `connectors.status` need, from the options and environment. */
@@ -214,7 +173,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
       if (!password)
         throw new UsageError('no password given', 'pipe it on stdin or set TRIBUTARY_MCP_PASSWORD');
       if (password.length < 8) throw new UsageError('the password must have at least 8 characters');
-      const file = paths(env).users;
+      const file = authFiles(env).users;
       await upsertLocalUser(file, name, password, parseList(opts.groups));
       write(`user ${name} saved in ${file}\n`);
     });
@@ -245,7 +204,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
           issuer: origin,
           audience: `${origin}/mcp`,
           ttlSeconds: ttl,
-          signingKeyPath: paths(env).key,
+          signingKeyPath: authFiles(env).key,
           failureCode: 'MCP_TOKEN_FAILED',
         });
         write(`${token}\n`);
@@ -279,8 +238,8 @@ async function serveHttpBridge(
   const own = hubDeclarations.find((d) => d.name === 'mcp-bridge') as ComponentDeclaration;
   const hostTools = await hostToolsFrom(env, opts.connectorsConfig);
   const http = standaloneHttp(env, opts.metricsPort);
-  const { redis, stop } = await redisFrom(env, say);
-  const files = paths(env);
+  const { redis, stop } = await sessionRedis(env, say, 'bridge');
+  const files = authFiles(env);
   let bridge: McpBridge | undefined;
   // The declared bridge component over this command's Redis, files and host tools.
   const declaration: ComponentDeclaration = {
