@@ -84,3 +84,18 @@ export async function ensureTopic(options: EnsureTopicOptions): Promise<void> {
     await admin.disconnect();
   }
 }
+
+/**
+ * `ensureTopic` on first use, once: the returned function resolves when the topic is there and
+ * every later call reuses that; a failed attempt is forgotten, so the next call tries again.
+ */
+export function ensureTopicOnce(options: EnsureTopicOptions): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () => {
+    ready ??= ensureTopic(options).catch((err: unknown) => {
+      ready = undefined;
+      throw err;
+    });
+    return ready;
+  };
+}

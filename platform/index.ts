@@ -32,7 +32,12 @@ export {
   redriveRecord,
   withoutDeadLetterHeaders,
 } from './dead-letter.ts';
-export { type EnsureTopicOptions, ensureTopic, waitForTopicLeaders } from './ensure-topic.ts';
+export {
+  type EnsureTopicOptions,
+  ensureTopic,
+  ensureTopicOnce,
+  waitForTopicLeaders,
+} from './ensure-topic.ts';
 export { createOffsetAdmin, type GroupState, type OffsetAdmin, type OffsetBounds } from './group-offsets.ts';
 export {
   createHubContext,

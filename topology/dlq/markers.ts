@@ -1,7 +1,7 @@
 import {
   createTopicFollower,
   type EventProducer,
-  ensureTopic,
+  ensureTopicOnce,
   type KafkaClient,
 } from '../../platform/index.ts';
 
@@ -41,19 +41,12 @@ export function createRedriveMarkers(options: {
   topic?: string;
 }): RedriveMarkers {
   const topic = options.topic ?? REDRIVEN_TOPIC;
-  let ready: Promise<void> | undefined;
-  const ensure = () => {
-    ready ??= ensureTopic({
-      kafka: options.kafka,
-      topic,
-      partitions: 1,
-      configs: { 'cleanup.policy': 'compact' },
-    }).catch((err: unknown) => {
-      ready = undefined;
-      throw err;
-    });
-    return ready;
-  };
+  const ensure = ensureTopicOnce({
+    kafka: options.kafka,
+    topic,
+    partitions: 1,
+    configs: { 'cleanup.policy': 'compact' },
+  });
   /** Every marker whose key starts with `prefix`, by the rest of its key (latest value wins). */
   async function read(prefix: string): Promise<Map<string, RedriveMarker>> {
     await ensure();

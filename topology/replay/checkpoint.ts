@@ -3,7 +3,7 @@ import { HubError } from '../../core/errors.ts';
 import {
   createTopicFollower,
   type EventProducer,
-  ensureTopic,
+  ensureTopicOnce,
   type KafkaClient,
 } from '../../platform/index.ts';
 
@@ -51,19 +51,12 @@ export function createTopicCheckpointStore(options: {
   topic?: string;
 }): CheckpointStore {
   const topic = options.topic ?? REPLAYS_TOPIC;
-  let ready: Promise<void> | undefined;
-  const ensure = () => {
-    ready ??= ensureTopic({
-      kafka: options.kafka,
-      topic,
-      partitions: 1,
-      configs: { 'cleanup.policy': 'compact' },
-    }).catch((err: unknown) => {
-      ready = undefined;
-      throw err;
-    });
-    return ready;
-  };
+  const ensure = ensureTopicOnce({
+    kafka: options.kafka,
+    topic,
+    partitions: 1,
+    configs: { 'cleanup.policy': 'compact' },
+  });
   return {
     async load(id) {
       await ensure();
