@@ -1,5 +1,5 @@
-import CircuitBreaker from 'opossum';
 import { z } from 'zod';
+import { type Breaker, breakerSettingsSchema, createBreaker } from '../../core/breaker.ts';
 import { HubError } from '../../core/errors.ts';
 
 /** One system may sit behind several endpoints (replicas, regions); each gets its own breaker. */
@@ -23,39 +23,7 @@ export const endpointsSchema = z
       .optional()
       .describe('Path probed with GET; a 5xx or no answer marks the endpoint down'),
     healthIntervalMs: z.number().int().positive().default(5_000).describe('Time between health probes'),
-    breaker: z
-      .object({
-        errorThresholdPercentage: z
-          .number()
-          .min(1)
-          .max(100)
-          .default(50)
-          .describe('Failure share that opens the breaker'),
-        volumeThreshold: z
-          .number()
-          .int()
-          .min(1)
-          .default(5)
-          .describe('Requests in the window before it may open'),
-        resetTimeoutMs: z
-          .number()
-          .int()
-          .positive()
-          .default(5_000)
-          .describe('Time open before a trial request'),
-        rollingWindowMs: z
-          .number()
-          .int()
-          .positive()
-          .default(10_000)
-          .describe('Window the failure share is measured in'),
-      })
-      .default({
-        errorThresholdPercentage: 50,
-        volumeThreshold: 5,
-        resetTimeoutMs: 5_000,
-        rollingWindowMs: 10_000,
-      }),
+    breaker: breakerSettingsSchema({ unit: 'requests', resetTimeoutMs: 5_000, rollingWindowMs: 10_000 }),
   })
   .describe('Endpoints of one system with load balancing, health checks and a breaker each');
 
@@ -67,7 +35,7 @@ export interface Endpoint {
   readonly weight: number;
   inFlight: number;
   healthy: boolean;
-  readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  readonly breaker: Breaker<[() => Promise<unknown>], unknown>;
   state(): BreakerState;
 }
 
@@ -95,15 +63,7 @@ export function createEndpointPool(
   const endpoints: Endpoint[] = config.urls.map((u) => {
     const { url, weight } = typeof u === 'string' ? { url: u, weight: 1 } : u;
     // The breaker wraps "run this attempt"; errors marked non-retriable (4xx) do not count against it.
-    const breaker = new CircuitBreaker((attempt: () => Promise<unknown>) => attempt(), {
-      timeout: false,
-      errorThresholdPercentage: config.breaker.errorThresholdPercentage,
-      volumeThreshold: config.breaker.volumeThreshold,
-      resetTimeout: config.breaker.resetTimeoutMs,
-      rollingCountTimeout: config.breaker.rollingWindowMs,
-      errorFilter: (err: unknown) => err instanceof HubError && !err.retriable,
-      name: url,
-    });
+    const breaker = createBreaker(url, (attempt: () => Promise<unknown>) => attempt(), config.breaker);
     const ep: Endpoint = {
       url: url.replace(/\/+$/, ''),
       weight,

@@ -1,5 +1,5 @@
-import CircuitBreaker from 'opossum';
 import { z } from 'zod';
+import { breakerSettingsSchema, createBreaker } from '../../core/breaker.ts';
 import { HubError, toHubError } from '../../core/errors.ts';
 import { withSpan } from '../../platform/index.ts';
 
@@ -11,35 +11,9 @@ export const jobRunnerSettingsSchema = z.object({
     .positive()
     .default(120_000)
     .describe('Longest one job may take before it is aborted'),
-  breaker: z
-    .object({
-      errorThresholdPercentage: z
-        .number()
-        .min(1)
-        .max(100)
-        .default(50)
-        .describe('Failure share that opens the breaker'),
-      volumeThreshold: z
-        .number()
-        .int()
-        .min(1)
-        .default(5)
-        .describe('Calls in the window before the breaker may open'),
-      resetTimeoutMs: z.number().int().positive().default(30_000).describe('Open time before one trial call'),
-      rollingWindowMs: z
-        .number()
-        .int()
-        .positive()
-        .default(60_000)
-        .describe('Window the failure share is measured in'),
-    })
-    .default({
-      errorThresholdPercentage: 50,
-      volumeThreshold: 5,
-      resetTimeoutMs: 30_000,
-      rollingWindowMs: 60_000,
-    })
-    .describe('Circuit breaker around the provider'),
+  breaker: breakerSettingsSchema({ unit: 'calls', resetTimeoutMs: 30_000, rollingWindowMs: 60_000 }).describe(
+    'Circuit breaker around the provider',
+  ),
 });
 
 export type JobRunnerSettings = z.infer<typeof jobRunnerSettingsSchema>;
@@ -97,15 +71,7 @@ export function createJobRunner(
     }
   };
 
-  const breaker = new CircuitBreaker(withTimeout, {
-    name,
-    timeout: false,
-    errorThresholdPercentage: s.breaker.errorThresholdPercentage,
-    volumeThreshold: s.breaker.volumeThreshold,
-    resetTimeout: s.breaker.resetTimeoutMs,
-    rollingCountTimeout: s.breaker.rollingWindowMs,
-    errorFilter: (err: unknown) => err instanceof HubError && !err.retriable,
-  });
+  const breaker = createBreaker(name, withTimeout, s.breaker);
   breaker.on('open', () => hooks.onBreaker?.('open'));
   breaker.on('halfOpen', () => hooks.onBreaker?.('halfOpen'));
   breaker.on('close', () => hooks.onBreaker?.('closed'));
