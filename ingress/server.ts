@@ -6,14 +6,9 @@ import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubContext } from '../platform/index.ts';
 import {
-  type Authenticator,
-  type AuthRoutes,
-  bearerChallenge,
-  createAuthenticator,
-  createAuthRoutes,
-  createRateLimiter,
-  createSessionStore,
-  createTokenService,
+  type AuthAtOrigin,
+  authChallengeHeaders,
+  createAuthStack,
   type Directory,
   type EmitAction,
   httpStatusFor,
@@ -69,20 +64,8 @@ const ingressStatus: Record<string, number> = {
   INGRESS_IDEMPOTENCY_MISMATCH: 422,
 };
 
-const authFailureCodes = new Set([
-  'AUTH_TOKEN_MISSING',
-  'AUTH_TOKEN_INVALID',
-  'AUTH_TOKEN_EXPIRED',
-  'AUTH_TOKEN_NOT_YET_VALID',
-  'AUTH_SESSION_REVOKED',
-]);
-
-interface Running {
+interface Running extends AuthAtOrigin {
   origin: string;
-  resourceUrl: string;
-  tokens: TokenService;
-  authenticator: Authenticator;
-  auth: AuthRoutes;
   openapi: unknown;
 }
 
@@ -95,26 +78,19 @@ export function createIngressHttpServer(
   deps: IngressHttpDeps,
 ): IngressHttpServer {
   const config: IngressConfig = ingressConfigSchema.parse(input);
-  const clock = deps.clock ? { clock: deps.clock } : {};
-  const sessions = createSessionStore({
-    redis: deps.redis,
-    keyPrefix: config.sessionKeyPrefix,
-    idleTtlSeconds: config.sessionIdleSeconds,
-    maxLifetimeSeconds: config.sessionMaxSeconds,
-    ...clock,
-  });
-  const limiter = (limit: number, scope: string) =>
-    createRateLimiter({
-      redis: deps.redis,
-      limit,
-      windowSeconds: config.rateWindowSeconds,
-      keyPrefix: `${config.redisKeyPrefix}${scope}:`,
-      ...clock,
-    });
+  const auth = createAuthStack(
+    {
+      ...config,
+      loginMaxBodyBytes: Math.min(config.maxBodyBytes, 64 * 1024),
+      auditResource: 'ingress',
+    },
+    deps,
+  );
+  const { sessions } = auth;
   const api: ApiRoutes = createApiRoutes({
     hub: deps.hub,
     policy: deps.policy,
-    callLimiter: limiter(config.callsPerWindow, 'calls'),
+    callLimiter: auth.limiter(config.callsPerWindow, 'calls'),
     idempotency: createIdempotencyRecords({
       redis: deps.redis,
       ttlSeconds: config.idempotencyTtlSeconds,
@@ -130,31 +106,8 @@ export function createIngressHttpServer(
   let server: Server | undefined;
 
   function prepare(origin: string): Running {
-    const resourceUrl = `${origin}/v1`;
-    const tokens = createTokenService({
-      issuer: config.issuer ?? origin,
-      audience: resourceUrl,
-      algorithm: config.algorithm,
-      privateKey: deps.signingKey,
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-      clockToleranceSeconds: config.clockToleranceSeconds,
-      ...clock,
-    });
-    const authenticator = createAuthenticator({ tokens, sessions });
-    const auth = createAuthRoutes({
-      directory: deps.directory,
-      policy: deps.policy,
-      sessions,
-      tokens,
-      authenticator,
-      loginLimiter: limiter(config.loginAttemptsPerWindow, 'login'),
-      emitAction: deps.emitAction,
-      logger: deps.logger,
-      maxBodyBytes: Math.min(config.maxBodyBytes, 64 * 1024),
-      auditResource: 'ingress',
-    });
     const openapi = ingressOpenApi(deps.types, deps.hub.catalog, origin);
-    return { origin, resourceUrl, tokens, authenticator, auth, openapi };
+    return { ...auth.at(origin, `${origin}/v1`), origin, openapi };
   }
 
   /** Authenticates; a failure is audited (actor unknown: the token proved nothing) and rethrown. */
@@ -178,13 +131,7 @@ export function createIngressHttpServer(
 
   function sendError(state: Running, res: ServerResponse, err: HubError, path: string) {
     const status = ingressStatus[err.code] ?? httpStatusFor(err);
-    const headers: Record<string, string> = {};
-    if (authFailureCodes.has(err.code)) {
-      headers['www-authenticate'] = bearerChallenge(
-        state.resourceUrl,
-        err.code === 'AUTH_TOKEN_MISSING' ? undefined : { code: 'invalid_token', description: err.message },
-      );
-    }
+    const headers = authChallengeHeaders(err, state.resourceUrl);
     if (err.code === 'RATE_LIMITED' || err.retriable) {
       headers['retry-after'] = String(Math.max(1, Math.ceil(Number(err.where.retryAfterMs ?? 1000) / 1000)));
     }
@@ -220,9 +167,9 @@ export function createIngressHttpServer(
           { 'cache-control': 'public, max-age=300' },
         );
       }
-      if (req.method === 'POST' && path === '/auth/login') return await state.auth.login(req, res);
-      if (req.method === 'POST' && path === '/auth/refresh') return await state.auth.refresh(req, res);
-      if (req.method === 'POST' && path === '/auth/logout') return await state.auth.logout(req, res);
+      if (req.method === 'POST' && path === '/auth/login') return await state.routes.login(req, res);
+      if (req.method === 'POST' && path === '/auth/refresh') return await state.routes.refresh(req, res);
+      if (req.method === 'POST' && path === '/auth/logout') return await state.routes.logout(req, res);
       const publish = eventsPath.exec(path);
       const read = topicEventsPath.exec(path);
       if ((publish && req.method !== 'POST') || (read && req.method !== 'GET')) {

@@ -7,14 +7,9 @@ import { HubError, toHubError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { BridgeIdentity, Directory, EmitAction, Policy } from '../security/index.ts';
 import {
-  type Authenticator,
-  type AuthRoutes,
-  bearerChallenge,
-  createAuthenticator,
-  createAuthRoutes,
-  createRateLimiter,
-  createSessionStore,
-  createTokenService,
+  type AuthAtOrigin,
+  authChallengeHeaders,
+  createAuthStack,
   protectedResourceMetadata,
   readBody,
   resourceMetadataPath,
@@ -61,20 +56,7 @@ export interface BridgeHttpServer {
   readonly sessions: SessionStore;
 }
 
-interface Running {
-  resourceUrl: string;
-  tokens: TokenService;
-  authenticator: Authenticator;
-  routes: AuthRoutes;
-}
-
-const authFailureCodes = new Set([
-  'AUTH_TOKEN_MISSING',
-  'AUTH_TOKEN_INVALID',
-  'AUTH_TOKEN_EXPIRED',
-  'AUTH_TOKEN_NOT_YET_VALID',
-  'AUTH_SESSION_REVOKED',
-]);
+type Running = AuthAtOrigin;
 
 /** Builds the bridge's HTTP server from config and collaborators. */
 export function createBridgeHttpServer(
@@ -82,23 +64,9 @@ export function createBridgeHttpServer(
   deps: BridgeHttpDeps,
 ): BridgeHttpServer {
   const config: BridgeConfig = bridgeConfigSchema.parse(input);
-  const sessions = createSessionStore({
-    redis: deps.redis,
-    keyPrefix: config.redisKeyPrefix,
-    idleTtlSeconds: config.sessionIdleSeconds,
-    maxLifetimeSeconds: config.sessionMaxSeconds,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-  });
-  const limiter = (limit: number, scope: string) =>
-    createRateLimiter({
-      redis: deps.redis,
-      limit,
-      windowSeconds: config.rateWindowSeconds,
-      keyPrefix: `${config.redisKeyPrefix}${scope}:`,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    });
-  const loginLimiter = limiter(config.loginAttemptsPerWindow, 'login');
-  const callLimiter = limiter(config.toolCallsPerWindow, 'calls');
+  const auth = createAuthStack({ ...config, loginMaxBodyBytes: config.maxBodyBytes }, deps);
+  const { sessions } = auth;
+  const callLimiter = auth.limiter(config.toolCallsPerWindow, 'calls');
   const calls = createCallRegistry({
     redis: deps.redis,
     channel: `${config.redisKeyPrefix}cancel`,
@@ -107,31 +75,7 @@ export function createBridgeHttpServer(
   let running: Running | undefined;
   let server: Server | undefined;
 
-  function prepare(origin: string): Running {
-    const resourceUrl = `${origin}${config.mcpPath}`;
-    const tokens = createTokenService({
-      issuer: config.issuer ?? origin,
-      audience: resourceUrl,
-      algorithm: config.algorithm,
-      privateKey: deps.signingKey,
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-      clockToleranceSeconds: config.clockToleranceSeconds,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    });
-    const authenticator = createAuthenticator({ tokens, sessions });
-    const routes = createAuthRoutes({
-      directory: deps.directory,
-      policy: deps.policy,
-      sessions,
-      tokens,
-      authenticator,
-      loginLimiter,
-      emitAction: deps.emitAction,
-      logger: deps.logger,
-      maxBodyBytes: config.maxBodyBytes,
-    });
-    return { resourceUrl, tokens, authenticator, routes };
-  }
+  const prepare = (origin: string): Running => auth.at(origin, `${origin}${config.mcpPath}`);
 
   async function serveMcp(identity: BridgeIdentity, req: IncomingMessage, res: ServerResponse) {
     if (req.method !== 'POST') {
@@ -241,15 +185,7 @@ export function createBridgeHttpServer(
       throw new HubError('HTTP_NOT_FOUND', `no route ${req.method} ${path}`);
     } catch (err) {
       const hubError = toHubError(err);
-      const headers: Record<string, string> = {};
-      if (authFailureCodes.has(hubError.code)) {
-        headers['www-authenticate'] = bearerChallenge(
-          state.resourceUrl,
-          hubError.code === 'AUTH_TOKEN_MISSING'
-            ? undefined
-            : { code: 'invalid_token', description: hubError.message },
-        );
-      }
+      const headers = authChallengeHeaders(hubError, state.resourceUrl);
       if (hubError.code === 'RATE_LIMITED') {
         headers['retry-after'] = String(Math.ceil(Number(hubError.where.retryAfterMs ?? 1000) / 1000));
       }

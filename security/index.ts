@@ -7,6 +7,7 @@
  * - Sessions and rate limits live in Redis, so every instance of every component agrees at once.
  * - Policy: directory groups -> roles -> name patterns (tool names, `ingress:<type>`...).
  */
+export { type AuthAtOrigin, type AuthStack, authChallengeHeaders, createAuthStack } from './auth-stack.ts';
 export { type Authenticator, bearerToken, createAuthenticator } from './authenticate.ts';
 export { authConfigShape } from './config.ts';
 export { issueDevelopmentToken } from './dev-token.ts';
