@@ -12,7 +12,7 @@ export { type Authenticator, bearerToken, createAuthenticator } from './authenti
 export { authConfigShape } from './config.ts';
 export { issueDevelopmentToken } from './dev-token.ts';
 export type { Directory, DirectoryUser } from './directory/directory.ts';
-export { maxCredentialLength } from './directory/directory.ts';
+export { checkableCredentials, maxCredentialLength } from './directory/directory.ts';
 export { escapeDnValue, escapeFilterValue } from './directory/escape.ts';
 export { createLdapDirectory, type LdapDirectoryConfig, ldapDirectoryConfig } from './directory/ldap.ts';
 export {

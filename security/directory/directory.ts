@@ -17,3 +17,17 @@ export interface Directory {
 
 /** Longest user name or password the bridge passes to a directory. */
 export const maxCredentialLength = 256;
+
+/**
+ * Whether a directory should check these credentials at all: both given and neither longer than
+ * `maxCredentialLength`. An empty password must never reach LDAP, where it would be an
+ * "unauthenticated bind" that succeeds anonymously.
+ */
+export function checkableCredentials(username: string, password: string): boolean {
+  return (
+    username.length > 0 &&
+    password.length > 0 &&
+    username.length <= maxCredentialLength &&
+    password.length <= maxCredentialLength
+  );
+}

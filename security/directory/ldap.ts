@@ -2,7 +2,7 @@ import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
 import { z } from 'zod';
 import { HubError } from '../../core/errors.ts';
 import type { Directory, DirectoryUser } from './directory.ts';
-import { maxCredentialLength } from './directory.ts';
+import { checkableCredentials } from './directory.ts';
 import { escapeDnValue, escapeFilterValue } from './escape.ts';
 
 /**
@@ -40,14 +40,7 @@ export function createLdapDirectory(input: z.input<typeof ldapDirectoryConfig>):
   return {
     async authenticate(username, password): Promise<DirectoryUser | undefined> {
       // An empty password would be an LDAP "unauthenticated bind", which succeeds anonymously.
-      if (
-        !username ||
-        !password ||
-        username.length > maxCredentialLength ||
-        password.length > maxCredentialLength
-      ) {
-        return undefined;
-      }
+      if (!checkableCredentials(username, password)) return undefined;
       const userDn = config.userDnTemplate.replace('{user}', () => escapeDnValue(username));
       const client = new Client({
         url: config.url,

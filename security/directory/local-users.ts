@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { HubError } from '../../core/errors.ts';
 import type { Directory, DirectoryUser } from './directory.ts';
-import { maxCredentialLength } from './directory.ts';
+import { checkableCredentials } from './directory.ts';
 
 /**
  * The embedded directory: a JSON users file with scrypt password hashes, for a hub without LDAP.
@@ -106,14 +106,7 @@ export function createLocalUsersDirectory(path: string): Directory {
   const dummyHash = hashPassword(randomBytes(16).toString('hex'));
   return {
     async authenticate(username, password): Promise<DirectoryUser | undefined> {
-      if (
-        !username ||
-        !password ||
-        username.length > maxCredentialLength ||
-        password.length > maxCredentialLength
-      ) {
-        return undefined;
-      }
+      if (!checkableCredentials(username, password)) return undefined;
       const file = await readUsersFile(path);
       const user = file.users.find((u) => u.name === username);
       const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
