@@ -23,11 +23,6 @@ export type Logger = pino.Logger;
 const secretKeys = new Set(redactedPaths.filter((p) => !p.includes('.')).map((k) => k.toLowerCase()));
 const SCRUB_DEPTH = 8;
 
-/** The prototype of what pino's error serializers return (it carries the original as `raw`). */
-const serializedErrorProto = Object.getPrototypeOf(
-  pino.stdSerializers.errWithCause(new Error('probe')),
-) as object;
-
 /**
  * A copy of `value` with the value of every secret-named key, at any depth, replaced. Redaction
  * paths reach two levels; an error reaches further: a library error can carry its request
@@ -44,12 +39,10 @@ function scrubSecrets(value: unknown, depth = 0, ancestors = new Set<object>()):
   ancestors.add(value);
   try {
     if (Array.isArray(value)) return value.map((item) => scrubSecrets(item, depth + 1, ancestors));
-    const proto = Object.getPrototypeOf(value) as object | null;
-    const copy = Object.create(proto) as Record<string, unknown>;
+    const copy = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
     for (const [key, item] of Object.entries(value)) {
       copy[key] = secretKeys.has(key.toLowerCase()) ? '[redacted]' : scrubSecrets(item, depth + 1, ancestors);
     }
-    if (proto === serializedErrorProto) copy.raw = (value as { raw?: unknown }).raw;
     return copy;
   } finally {
     ancestors.delete(value);

@@ -99,14 +99,19 @@ export interface TrackedChild {
  * kernel kill the daemon when the process that started it dies, also by SIGKILL or a signal
  * Node does not handle, where no exit hook runs. Elsewhere only the exit hook below applies.
  */
-const setpriv = process.platform === 'linux' ? findExecutable('setpriv') : undefined;
+let setpriv: string | null | undefined;
+const findSetpriv = () => {
+  setpriv ??= (process.platform === 'linux' && findExecutable('setpriv')) || null;
+  return setpriv;
+};
 
 /**
  * Spawns a daemon in the foreground; it is killed when this Node process exits, and on Linux
  * also when it dies without exiting (a killed test worker or hub leaves no daemon behind).
  */
 export function spawnTracked(command: string, args: string[], cwd: string): TrackedChild {
-  const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+  const wrapper = findSetpriv();
+  const [file, argv] = wrapper ? [wrapper, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
   const child = spawn(file, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   let hasExited = false;

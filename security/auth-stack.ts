@@ -14,6 +14,25 @@ import { createSessionStore, type SessionStore } from './sessions.ts';
 
 type AuthSettings = z.output<z.ZodObject<typeof authConfigShape>>;
 
+/**
+ * The token service of one HTTP surface: tokens for `resourceUrl` (the audience), issued by the
+ * configured issuer or else the surface's origin, with the shared algorithm, lifetime and skew.
+ */
+export function createAuthTokens(
+  settings: AuthSettings,
+  options: { signingKey: string; origin: string; resourceUrl: string; clock?: () => number },
+): TokenService {
+  return createTokenService({
+    issuer: settings.issuer ?? options.origin,
+    audience: options.resourceUrl,
+    algorithm: settings.algorithm,
+    privateKey: options.signingKey,
+    accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
+    clockToleranceSeconds: settings.clockToleranceSeconds,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+}
+
 /** The authentication of one HTTP surface once it knows its public origin. */
 export interface AuthAtOrigin {
   resourceUrl: string;
@@ -76,13 +95,10 @@ export function createAuthStack(
     sessions,
     limiter,
     at(origin, resourceUrl) {
-      const tokens = createTokenService({
-        issuer: settings.issuer ?? origin,
-        audience: resourceUrl,
-        algorithm: settings.algorithm,
-        privateKey: deps.signingKey,
-        accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
-        clockToleranceSeconds: settings.clockToleranceSeconds,
+      const tokens = createAuthTokens(settings, {
+        signingKey: deps.signingKey,
+        origin,
+        resourceUrl,
         ...clock,
       });
       const authenticator = createAuthenticator({ tokens, sessions });

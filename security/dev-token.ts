@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { HubError } from '../core/errors.ts';
+import { createAuthTokens } from './auth-stack.ts';
 import { authConfigShape } from './config.ts';
-import { createTokenService } from './jwt.ts';
 import { loadOrCreateSigningKey } from './keys.ts';
 import { createSessionStore } from './sessions.ts';
 
@@ -20,7 +20,7 @@ export async function issueDevelopmentToken(options: {
   user: string;
   roles: string[];
   /** The server's public origin: the token's issuer. */
-  issuer: string;
+  origin: string;
   /** The resource the token is for (`<origin>/mcp`, `<origin>/v1`). */
   audience: string;
   ttlSeconds: number;
@@ -34,14 +34,14 @@ export async function issueDevelopmentToken(options: {
       maxLifetimeSeconds: defaults.sessionMaxSeconds,
     });
     const session = await sessions.create(options.user, options.roles);
-    const tokens = createTokenService({
-      issuer: options.issuer,
-      audience: options.audience,
-      algorithm: defaults.algorithm,
-      privateKey: await loadOrCreateSigningKey(options.signingKeyPath),
-      accessTokenTtlSeconds: options.ttlSeconds,
-      clockToleranceSeconds: defaults.clockToleranceSeconds,
-    });
+    const tokens = createAuthTokens(
+      { ...defaults, accessTokenTtlSeconds: options.ttlSeconds },
+      {
+        signingKey: await loadOrCreateSigningKey(options.signingKeyPath),
+        origin: options.origin,
+        resourceUrl: options.audience,
+      },
+    );
     return tokens.issue({ sub: options.user, roles: options.roles, sessionId: session.sessionId }).token;
   } catch (err) {
     throw err instanceof HubError

@@ -174,7 +174,7 @@ export function registerIngressCommands(program: Command, options: IngressComman
           redis,
           user: opts.user,
           roles,
-          issuer: origin,
+          origin,
           audience: `${origin}/v1`,
           ttlSeconds: ttl,
           signingKeyPath: authFiles(env).key,

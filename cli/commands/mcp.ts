@@ -201,7 +201,7 @@ export function registerMcpCommands(program: Command, options: McpCommandOptions
           redis,
           user: opts.user,
           roles: parseList(opts.roles),
-          issuer: origin,
+          origin,
           audience: `${origin}/mcp`,
           ttlSeconds: ttl,
           signingKeyPath: authFiles(env).key,
