@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testKafka } from '../support/kafka.ts';
+import { createTopicsAndWait, testKafka } from '../support/kafka.ts';
 import { uniqueName } from '../support/names.ts';
 
 describe('test harness', () => {
@@ -13,7 +13,7 @@ describe('test harness', () => {
     const consumer = kafka.consumer({ groupId: uniqueName('harness-group') });
     try {
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      await createTopicsAndWait(admin, { topics: [{ topic, numPartitions: 2 }] });
       await producer.connect();
       await producer.send({
         topic,
